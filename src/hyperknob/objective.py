@@ -1,0 +1,178 @@
+"""What a search optimises: one metric with a direction, a list of them, or a returned float.
+
+Direction inference follows KerasTuner's rules without importing Keras: names of losses and
+errors minimise, names of accuracy-like metrics maximise, anything else must be spelled out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hyperknob._types import Direction
+from hyperknob.exceptions import FatalValueError
+
+__all__ = ["DefaultObjective", "MultiObjective", "Objective", "create_objective", "infer_metric_direction"]
+
+_MAX_NAMES = {
+    "acc", "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "auc", "precision", "recall",
+    "true_positives", "true_negatives", "f1_score", "fbeta_score", "r2_score", "r2", "mean_iou", "iou",
+    "one_hot_iou", "one_hot_mean_iou", "binary_iou", "precision_at_recall", "recall_at_precision",
+    "sensitivity_at_specificity", "specificity_at_sensitivity", "score", "f1", "balanced_accuracy",
+    "cosine_similarity", "pearson_correlation", "concordance_correlation",
+}
+_MIN_NAMES = {
+    "loss", "crossentropy", "ce", "error", "mse", "mae", "mape", "msle", "rmse", "logcosh", "log_cosh",
+    "hinge", "squared_hinge", "categorical_hinge", "kld", "kl_divergence", "kullback_leibler_divergence",
+    "poisson", "huber", "huber_loss", "mean_squared_error", "mean_absolute_error",
+    "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "root_mean_squared_error",
+    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+    "binary_focal_crossentropy", "categorical_focal_crossentropy", "false_positives", "false_negatives",
+    "ctc", "dice", "tversky", "circle",
+}
+
+
+def infer_metric_direction(name: str) -> Direction | None:
+    """'min' for losses and errors, 'max' for accuracy-like names, None when unknown."""
+    metric = name
+    for prefix in ("val_", "weighted_"):
+        if metric.startswith(prefix):
+            metric = metric[len(prefix):]
+    metric = metric.lower()
+    if metric in _MAX_NAMES:
+        return Direction.MAX
+    if metric in _MIN_NAMES or metric.endswith(("_loss", "_error", "_crossentropy")):
+        return Direction.MIN
+    return None
+
+
+class Objective:
+    """One metric to minimise or maximise, named as the trial reports it (e.g. ``val_accuracy``)."""
+
+    def __init__(self, name: str, direction: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"Objective name must be a non-empty string, received {name!r}.")
+        try:
+            self.direction = Direction(str(direction).lower())
+        except ValueError:
+            raise ValueError(
+                f"Objective('{name}', direction={direction!r}): direction must be 'min' or 'max'."
+            ) from None
+        self.name = name
+
+    def has_value(self, logs: Mapping[str, Any]) -> bool:
+        return self.name in logs
+
+    def get_value(self, logs: Mapping[str, Any]) -> float:
+        return float(logs[self.name])
+
+    def better_than(self, a: float, b: float) -> bool:
+        return (a > b) if self.direction == Direction.MAX else (a < b)
+
+    def sort_key(self, score: float | None) -> float:
+        """Ascending key: best first, missing and NaN last."""
+        if score is None or math.isnan(score):
+            return math.inf
+        return -score if self.direction == Direction.MAX else score
+
+    @property
+    def metric_names(self) -> list[str]:
+        return [self.name]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "direction": self.direction.value}
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Objective)
+            and type(other) is type(self)
+            and other.name == self.name
+            and other.direction == self.direction
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.direction))
+
+    def __str__(self) -> str:
+        return f'Objective(name="{self.name}", direction="{self.direction.value}")'
+
+    __repr__ = __str__
+
+
+class DefaultObjective(Objective):
+    """Used when no objective is given: the trial returns one float, which is minimised."""
+
+    def __init__(self) -> None:
+        super().__init__(name="default_objective", direction="min")
+
+
+class MultiObjective(Objective):
+    """KerasTuner's list objective: minimise the sum of 'min' metrics minus the sum of 'max' ones."""
+
+    def __init__(self, objectives: Sequence[Objective]) -> None:
+        super().__init__(name="multi_objective", direction="min")
+        self.objectives = list(objectives)
+        self.name_to_direction = {o.name: o.direction for o in self.objectives}
+
+    def has_value(self, logs: Mapping[str, Any]) -> bool:
+        return all(name in logs for name in self.name_to_direction)
+
+    def get_value(self, logs: Mapping[str, Any]) -> float:
+        total = 0.0
+        for name, direction in self.name_to_direction.items():
+            value = float(logs[name])
+            total += value if direction == Direction.MIN else -value
+        return total
+
+    @property
+    def metric_names(self) -> list[str]:
+        return list(self.name_to_direction)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "direction": "min", "objectives": [o.get_config() for o in self.objectives]}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MultiObjective) and sorted(
+            (o.name, o.direction) for o in other.objectives
+        ) == sorted((o.name, o.direction) for o in self.objectives)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.name_to_direction.items())))
+
+    def __str__(self) -> str:
+        return f"Multi{super().__str__()}: [{', '.join(str(o) for o in self.objectives)}]"
+
+    __repr__ = __str__
+
+
+def create_objective(objective: Any) -> Objective:
+    """Turn what a user passed as ``objective=`` into an Objective, failing early when unclear."""
+    if objective is None:
+        return DefaultObjective()
+    if isinstance(objective, Objective):
+        return objective
+    if isinstance(objective, (list, tuple)):
+        parts = [create_objective(o) for o in objective]
+        return parts[0] if len(parts) == 1 else MultiObjective(parts)
+    if not isinstance(objective, str):
+        raise FatalValueError(
+            f"objective={objective!r} is not understood; pass a metric name such as 'val_loss', "
+            "an hyperknob.Objective('name', direction='min'|'max'), or a list of those."
+        )
+    direction = infer_metric_direction(objective)
+    if direction is None:
+        raise FatalValueError(
+            f'Could not infer whether to minimise or maximise the objective "{objective}". '
+            f'Pass it as an Objective, e.g. hyperknob.Objective("{objective}", direction="max").'
+        )
+    return Objective(objective, direction.value)
+
+
+def objective_from_config(config: Mapping[str, Any]) -> Objective:
+    if "objectives" in config:
+        return MultiObjective([objective_from_config(c) for c in config["objectives"]])
+    if config["name"] == "default_objective":
+        return DefaultObjective()
+    return Objective(config["name"], config["direction"])

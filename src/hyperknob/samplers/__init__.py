@@ -1,0 +1,17 @@
+"""Samplers decide WHAT to try next; see ``base.Sampler``."""
+
+from hyperknob.samplers.base import Sampler, TrialsView
+from hyperknob.samplers.grid import GridSampler
+from hyperknob.samplers.random import RandomSampler
+
+__all__ = ["GridSampler", "RandomSampler", "Sampler", "TrialsView", "make_sampler"]
+
+
+def make_sampler(algorithm: "str | Sampler") -> Sampler:
+    """A sampler from its name ('random', 'grid') or an instance."""
+    if isinstance(algorithm, Sampler):
+        return algorithm
+    names = {"random": RandomSampler, "grid": GridSampler}
+    if algorithm not in names:
+        raise ValueError(f"Unknown algorithm {algorithm!r}; use one of {sorted(names)} or a Sampler instance.")
+    return names[algorithm]()

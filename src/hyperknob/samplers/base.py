@@ -1,0 +1,73 @@
+"""The sampler interface: WHAT configuration to try next.
+
+A sampler is pure: it gets the space, a read-only view of the study's trials and a numpy
+Generator, and returns values. It never touches storage, so any worker can call it and a resumed
+study rebuilds its state from the stored trials alone.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from hyperknob._types import FrozenTrial, TrialStatus
+from hyperknob.space.parameters import HyperParameter
+from hyperknob.space.search_space import config_key
+
+__all__ = ["Sampler", "TrialsView"]
+
+
+class TrialsView:
+    """What a sampler may know of the study: its trials (finished and running) and the objective."""
+
+    def __init__(self, trials: Sequence[FrozenTrial], number: int, direction: str = "min") -> None:
+        self.trials = tuple(trials)
+        self.number = number  # the number of the trial being proposed
+        self.direction = direction
+
+    def finished(self) -> list[FrozenTrial]:
+        return [t for t in self.trials if t.status == TrialStatus.COMPLETED and t.has_finite_score()]
+
+    def running(self) -> list[FrozenTrial]:
+        return [t for t in self.trials if t.status == TrialStatus.RUNNING]
+
+    def tried_keys(self, space: Sequence[HyperParameter]) -> set[str]:
+        """Keys of every configuration already proposed, restricted to the parameters of ``space``.
+
+        A parameter declared only after a trial ran counts as its default for that trial, where the
+        trial's values make it active.
+        """
+        keys = set()
+        for t in self.trials:
+            values = {}
+            for hp in space:
+                if hp.name in values:
+                    continue
+                if hp.name in t.values:
+                    values[hp.name] = t.values[hp.name]
+                elif hp.is_active(t.values):
+                    values[hp.name] = hp.default
+            keys.add(config_key(values))
+        return keys
+
+
+class Sampler(abc.ABC):
+    """Proposes configurations. Subclasses implement ``propose``."""
+
+    name: str = "sampler"
+
+    @abc.abstractmethod
+    def propose(
+        self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator
+    ) -> dict[str, Any] | None:
+        """Values for every active parameter of ``space``, or None when nothing is left to try."""
+
+    def suggest(self, hp: HyperParameter, rng: np.random.Generator) -> Any:
+        """A value for a parameter first declared while a trial runs (define-by-run)."""
+        return hp.from_unit(float(rng.random()))
+
+    def exhausted_message(self) -> str:
+        return "the search space is exhausted: every configuration has been tried"

@@ -1,0 +1,37 @@
+"""Where studies live: in memory or in a SQL database (SQLite by default)."""
+
+from __future__ import annotations
+
+import os
+
+from hyperknob.storage.base import Claim, Proposal, Storage, StudyRecord
+from hyperknob.storage.memory import InMemoryStorage
+
+__all__ = ["Claim", "InMemoryStorage", "Proposal", "Storage", "StudyRecord", "open_storage", "default_sqlite_url"]
+
+STORAGE_ENV = "HYPERKNOB_STORAGE"
+DEFAULT_FILENAME = "study.db"
+
+
+def default_sqlite_url(project_dir: str) -> str:
+    return "sqlite:///" + os.path.join(os.path.abspath(project_dir), DEFAULT_FILENAME)
+
+
+def open_storage(storage: "str | Storage | None", project_dir: str | None = None) -> Storage:
+    """A storage from an instance, a URL, ':memory:', or (None) the SQLite file of ``project_dir``.
+
+    The ``HYPERKNOB_STORAGE`` environment variable supplies a URL when none is passed.
+    """
+    if isinstance(storage, Storage):
+        return storage
+    if storage is None:
+        storage = os.environ.get(STORAGE_ENV) or None
+    if storage is None:
+        if project_dir is None:
+            return InMemoryStorage()
+        storage = default_sqlite_url(project_dir)
+    if storage in (":memory:", "memory"):
+        return InMemoryStorage()
+    from hyperknob.storage.sql import SQLStorage  # SQLAlchemy is imported only when a database is used
+
+    return SQLStorage(storage)
