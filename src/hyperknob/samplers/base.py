@@ -17,7 +17,10 @@ from hyperknob._types import FrozenTrial, TrialStatus
 from hyperknob.space.parameters import HyperParameter
 from hyperknob.space.search_space import config_key
 
-__all__ = ["Sampler", "TrialsView"]
+__all__ = ["IDLE", "Sampler", "TrialsView"]
+
+# What a sampler returns when it cannot propose now but may later (e.g. waiting for running trials).
+IDLE = "idle"
 
 
 class TrialsView:

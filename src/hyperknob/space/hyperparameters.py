@@ -36,6 +36,9 @@ class HyperParameters:
         # whether such a parameter is allowed at all (``allow_new_entries=False``).
         self._suggest: Suggest | None = None
         self._frozen_names: frozenset[str] | None = None
+        # Names the user predefined in the tuner's `hyperparameters`: their definition wins over a
+        # different one in build(hp), as in KerasTuner.
+        self._override_names: set[str] = set()
 
     # --- scopes -----------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -111,7 +114,7 @@ class HyperParameters:
         existing = self._find(hp.name, hp.conditions)
         if existing is None:
             return self._register(hp)
-        if not existing.same_definition(hp):
+        if not existing.same_definition(hp) and hp.name not in self._override_names:
             raise SearchSpaceError(
                 f"'{hp.name}' is declared again with a different definition: first {existing!r}, now {hp!r}. "
                 "Give the second one its own name (or use hp.name_scope), or declare it the same way each time."

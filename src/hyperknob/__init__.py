@@ -1,0 +1,65 @@
+"""hyperknob: hyperparameter tuning for Keras, scikit-learn and any Python objective.
+
+A KerasTuner script runs after changing ``import keras_tuner as kt`` to ``import hyperknob as kt``.
+Names are loaded on first use, so ``import hyperknob`` stays fast and imports no framework.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    # KerasTuner's names
+    "HyperParameters": "hyperknob.space.hyperparameters",
+    "HyperModel": "hyperknob.hypermodel",
+    "Objective": "hyperknob.objective",
+    "Oracle": "hyperknob.oracles.oracle",
+    "RandomSearchOracle": "hyperknob.oracles.search_oracles",
+    "GridSearchOracle": "hyperknob.oracles.search_oracles",
+    "BaseTuner": "hyperknob.tuners.base_tuner",
+    "Tuner": "hyperknob.tuners.tuner",
+    "RandomSearch": "hyperknob.tuners.search_tuners",
+    "GridSearch": "hyperknob.tuners.search_tuners",
+    "Trial": "hyperknob.study.trial",
+    # the plain door
+    "Study": "hyperknob.study.study",
+    "create_study": "hyperknob.study.study",
+    "load_study": "hyperknob.study.study",
+    "optimize": "hyperknob.study.study",
+    "StudyCallback": "hyperknob.study.callbacks",
+    "TrialStatus": "hyperknob._types",
+    "FrozenTrial": "hyperknob._types",
+}
+_MODULES = {
+    "errors": "hyperknob.errors",
+    "exceptions": "hyperknob.exceptions",
+    "oracles": "hyperknob.oracles",
+    "tuners": "hyperknob.tuners",
+    "samplers": "hyperknob.samplers",
+    "space": "hyperknob.space",
+    "storage": "hyperknob.storage",
+    "engine": "hyperknob.engine",
+}
+
+__all__ = sorted([*_EXPORTS, *_MODULES, "__version__"])
+
+logging.getLogger("hyperknob").addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _MODULES:
+        value = importlib.import_module(_MODULES[name])
+    else:
+        raise AttributeError(f"module 'hyperknob' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

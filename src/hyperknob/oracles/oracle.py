@@ -1,0 +1,262 @@
+"""KerasTuner's ``Oracle``: a thin facade over a sampler and a study.
+
+KerasTuner's oracle holds the algorithm, the trials, their files and the console output at once.
+Here it only keeps the settings the user passed and forwards every call to the study, which
+stores trials, and to a sampler, which proposes values. A user's subclass that implements just
+``populate_space(trial_id)`` becomes the sampler of its search.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hyperknob._types import FrozenTrial, TrialStatus
+from hyperknob.exceptions import FatalValueError
+from hyperknob.objective import Objective, create_objective
+from hyperknob.samplers import Sampler, TrialsView
+from hyperknob.samplers.base import IDLE
+from hyperknob.space.hyperparameters import HyperParameters
+from hyperknob.space.search_space import config_key, values_by_walking
+from hyperknob.storage import Storage, trial_id_for
+from hyperknob.study.study import Study, StudySettings
+from hyperknob.study.trial import Trial
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["Oracle"]
+
+
+class Oracle:
+    """Decides the hyperparameter values of each trial and keeps the search's bookkeeping.
+
+    Args follow KerasTuner: ``objective`` (name, ``Objective`` or list; None when trials return a
+    float to minimise), ``max_trials``, ``hyperparameters`` (predefined or overriding entries),
+    ``allow_new_entries``, ``tune_new_entries``, ``seed``, ``max_retries_per_trial``,
+    ``max_consecutive_failed_trials``.
+    """
+
+    sampler_factory: type[Sampler] | None = None
+
+    def __init__(
+        self,
+        objective: Any = None,
+        max_trials: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        seed: int | None = None,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
+    ) -> None:
+        self.objective: Objective = create_objective(objective)
+        if hyperparameters is None:
+            for flag, value in (("tune_new_entries", tune_new_entries), ("allow_new_entries", allow_new_entries)):
+                if not value:
+                    raise ValueError(
+                        f"{flag}=False needs a predefined search space: pass hyperparameters=HyperParameters() "
+                        "with the entries to tune."
+                    )
+        self._hyperparameters = hyperparameters.copy() if hyperparameters is not None else HyperParameters()
+        self.max_trials = max_trials
+        self.allow_new_entries = allow_new_entries
+        self.tune_new_entries = tune_new_entries
+        self.seed = seed
+        self.max_retries_per_trial = max_retries_per_trial
+        self.max_consecutive_failed_trials = max_consecutive_failed_trials
+        self.verbose: Any = 1
+        self._study: Study | None = None
+        self._running: dict[str, Trial] = {}  # tuner_id -> running trial
+        self._view: TrialsView | None = None
+        self._rng: np.random.Generator | None = None
+        StudySettings(
+            max_trials=max_trials,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        ).validate()
+
+    # --- wiring -----------------------------------------------------------------------------------
+    def _make_sampler(self) -> Sampler | str:
+        if self.sampler_factory is not None and type(self).populate_space is Oracle.populate_space:
+            return self.sampler_factory()
+        return "random"  # only used for values first seen mid-trial; populate_space decides the rest
+
+    def _attach(self, storage: Storage, name: str, *, overwrite: bool, project_dir: str | None) -> Study:
+        """Open (or resume) the study this oracle drives."""
+        predefined = self._hyperparameters if self._hyperparameters.space else None
+        self._study = Study(
+            storage,
+            name,
+            objective=self.objective,
+            sampler=self._make_sampler(),
+            seed=self.seed,
+            settings=StudySettings(
+                max_trials=self.max_trials,
+                max_retries_per_trial=self.max_retries_per_trial,
+                max_consecutive_failed_trials=self.max_consecutive_failed_trials,
+                tune_new_entries=self.tune_new_entries,
+                allow_new_entries=self.allow_new_entries,
+            ),
+            hyperparameters=predefined,
+            overwrite=overwrite,
+            project_dir=project_dir,
+        )
+        self.seed = self._study.seed
+        if type(self).populate_space is not Oracle.populate_space or self.sampler_factory is None:
+            self._study.populate_hook = self._populate_from_hook
+        if type(self).score_trial is not Oracle.score_trial:
+            self._study.score_trial_fn = self.score_trial
+        return self._study
+
+    @property
+    def study(self) -> Study:
+        if self._study is None:
+            raise RuntimeError("This oracle is not attached to a study yet; pass it to a tuner first.")
+        return self._study
+
+    # --- the algorithm ----------------------------------------------------------------------------
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
+        """Values for a new trial: ``{"status": "RUNNING", "values": {...}}``, or status "STOPPED" /
+        "IDLE". Built-in oracles answer through their sampler; a custom oracle overrides this."""
+        if self.sampler_factory is None:
+            raise NotImplementedError("A custom Oracle must implement populate_space(trial_id).")
+        view, rng = self._current()
+        values = self.study.sampler.propose(self.study.space, view, rng)
+        if values is None:
+            return {"status": TrialStatus.STOPPED, "values": None}
+        if values == IDLE:
+            return {"status": TrialStatus.IDLE, "values": None}
+        return {"status": TrialStatus.RUNNING, "values": values}
+
+    def _current(self) -> tuple[TrialsView, np.random.Generator]:
+        if self._view is not None and self._rng is not None:
+            return self._view, self._rng
+        trials = self.study.get_trials()
+        number = len(trials)
+        return TrialsView(trials, number, self.objective.direction.value), self.study._rng(number)
+
+    def _populate_from_hook(self, view: TrialsView, rng: np.random.Generator) -> Any:
+        self._view, self._rng = view, rng
+        try:
+            response = self.populate_space(trial_id_for(view.number, self.study.settings.max_trials))
+        finally:
+            self._view, self._rng = None, None
+        status = TrialStatus(response.get("status", TrialStatus.RUNNING))
+        if status == TrialStatus.STOPPED:
+            return None
+        if status == TrialStatus.IDLE:
+            return IDLE
+        values = response.get("values")
+        if values is None:
+            raise FatalValueError("populate_space() returned status RUNNING without 'values'.")
+        return dict(values)
+
+    def _random_values(self) -> dict[str, Any] | None:
+        """KerasTuner's helper for custom oracles: random values not tried before, or None."""
+        view, rng = self._current()
+        space = self.study.space
+        tried = view.tried_keys(space)
+        for _ in range(20):
+            values = values_by_walking(space, lambda hp: hp.from_unit(float(rng.random())))
+            if config_key(values) not in tried:
+                return values
+        return None
+
+    def score_trial(self, trial: Trial) -> None:
+        """Set ``trial.score`` and ``trial.best_step``; override to score differently."""
+        self.study._score(trial)
+
+    # --- trials -----------------------------------------------------------------------------------
+    def create_trial(self, tuner_id: str) -> Trial:
+        """The trial this tuner runs next; its status is STOPPED when the search is over."""
+        if tuner_id in self._running:
+            return self._running[tuner_id]
+        trial = self.study.ask()
+        if trial is None:
+            reason = self.study.stop_reason
+            status = TrialStatus.IDLE if reason == "idle" else TrialStatus.STOPPED
+            return Trial(HyperParameters(), trial_id=None, status=status)
+        self._running[tuner_id] = trial
+        return trial
+
+    def _trial_by_id(self, trial_id: str) -> Trial:
+        for trial in self._running.values():
+            if trial.trial_id == trial_id:
+                return trial
+        raise KeyError(f"Trial {trial_id!r} is not running in this process.")
+
+    def update_trial(self, trial_id: str, metrics: Mapping[str, float], step: int = 0) -> Trial:
+        """Report metrics of one step for a running trial."""
+        trial = self._trial_by_id(trial_id)
+        missing = [n for n in self.objective.metric_names if n not in metrics and self.objective.name != "default_objective"]
+        if missing:
+            raise FatalValueError(
+                f"Objective value missing in metrics reported to the Oracle, expected: {missing}, "
+                f"found: {list(metrics)}."
+            )
+        self.study.report(trial, step, dict(metrics))
+        return trial
+
+    def end_trial(self, trial: Trial) -> FrozenTrial:
+        """Record the trial's end; ``trial.status`` says how it ended (COMPLETED, INVALID, FAILED, STOPPED)."""
+        for tuner_id, running in list(self._running.items()):
+            if running is trial or running.trial_id == trial.trial_id:
+                del self._running[tuner_id]
+        status = trial.status if trial.status != TrialStatus.RUNNING else TrialStatus.COMPLETED
+        return self.study.tell(trial, status=status, message=trial.message)
+
+    def get_trial(self, trial_id: str) -> Trial:
+        for frozen in self.study.get_trials():
+            if frozen.trial_id == trial_id:
+                return self.study.to_trial(frozen)
+        raise KeyError(f"No trial with id {trial_id!r} in study '{self.study.name}'.")
+
+    @property
+    def trials(self) -> dict[str, Trial]:
+        """All trials by id (during ``populate_space``: as the proposing step sees them)."""
+        frozen = self._view.trials if self._view is not None else self.study.get_trials()
+        return {t.trial_id: self.study.to_trial(t) for t in frozen}
+
+    def get_best_trials(self, num_trials: int = 1) -> list[Trial]:
+        """Best completed trials first; padded with unfinished ones as KerasTuner does."""
+        best = self.study.get_best_trials(num_trials)
+        if len(best) < num_trials:
+            chosen = {t.number for t in best}
+            rest = [t for t in self.study.get_trials() if t.number not in chosen and t.status != TrialStatus.COMPLETED]
+            best = best + rest[: num_trials - len(best)]
+        return [self.study.to_trial(t) for t in best]
+
+    def get_space(self) -> HyperParameters:
+        if self._study is None:
+            return self._hyperparameters.copy()
+        return self.study.get_space()
+
+    def update_space(self, hyperparameters: HyperParameters) -> None:
+        self.study.update_space(hyperparameters)
+
+    @property
+    def hyperparameters(self) -> HyperParameters:
+        return self.get_space()
+
+    def remaining_trials(self) -> int | None:
+        return self.study.remaining_trials()
+
+    # KerasTuner API kept for ported code; the study is saved as it changes.
+    def save(self) -> None:
+        pass
+
+    def reload(self) -> None:
+        pass
+
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "objective": self.objective.get_config(),
+            "max_trials": self.max_trials,
+            "seed": self.seed,
+            "hyperparameters": self.get_space().get_config(),
+            "time": time.time(),
+        }

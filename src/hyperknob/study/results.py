@@ -1,0 +1,103 @@
+"""Turn whatever a trial returned (a number, a dict, a Keras-style History, a list of those) into
+per-step metrics, and score a trial from its metrics.
+
+Keras is never imported: a History is anything with a ``history`` dict of per-epoch lists.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+from hyperknob.exceptions import FatalTypeError, FatalValueError
+from hyperknob.objective import DefaultObjective, MultiObjective, Objective
+
+__all__ = ["Results", "convert_results", "score_from_history"]
+
+# metrics by name -> {step: value}
+Results = dict[str, dict[int, float]]
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _is_history(x: Any) -> bool:
+    return isinstance(getattr(x, "history", None), dict)
+
+
+def convert_results(results: Any, objective: Objective, where: str = "run_trial()") -> Results:
+    """Per-step metrics from a trial's return value; raises a Fatal error for unusable returns."""
+    if isinstance(results, list):
+        if not results:
+            raise FatalValueError(f"{where} returned an empty list; return a float, a dict of metrics or a History.")
+        return _average([convert_results(r, objective, where) for r in results])
+    if results is None:
+        raise FatalTypeError(f"{where} returned None. Did you forget to return the metrics (a float, a dict or a History)?")
+    if _is_number(results) or (hasattr(results, "item") and hasattr(results, "shape") and results.shape == ()):
+        return {objective.name: {0: float(results)}}
+    if isinstance(results, Mapping):
+        _check_objective_in(results.keys(), objective, where)
+        out: Results = {}
+        for name, value in results.items():
+            if not _is_number(value) and not (hasattr(value, "item") and getattr(value, "shape", None) == ()):
+                raise FatalTypeError(
+                    f"{where} returned metric '{name}' = {value!r} ({type(value).__name__}); metric values must be numbers."
+                )
+            out[str(name)] = {0: float(value)}
+        return out
+    if _is_history(results):
+        history = results.history
+        _check_objective_in(history.keys(), objective, where, per_epoch=True)
+        return {str(name): {epoch: float(v) for epoch, v in enumerate(values)} for name, values in history.items()}
+    raise FatalTypeError(
+        f"{where} returned {results!r} of type {type(results).__name__}; expected a float, a dict of metrics, "
+        "a keras.callbacks.History, or a list of those."
+    )
+
+
+def _check_objective_in(keys: Any, objective: Objective, where: str, per_epoch: bool = False) -> None:
+    keys = [str(k) for k in keys]
+    if isinstance(objective, DefaultObjective):
+        if objective.name in keys:
+            return
+        raise FatalTypeError(
+            f"{where} returned metrics {keys}, but no objective was given, so a single float was expected. "
+            f"Pass objective= one of {keys} (e.g. objective='{keys[0] if keys else 'val_loss'}') or return a float."
+        )
+    missing = [name for name in objective.metric_names if name not in keys]
+    if missing:
+        what = "logged each epoch" if per_epoch else "returned"
+        raise FatalValueError(
+            f"The objective {', '.join(repr(m) for m in missing)} is not among the metrics {what} by {where}: "
+            f"{', '.join(keys) or 'none'}. Set objective= to one of those, or report the missing metric "
+            "(for Keras, a validation metric needs validation_data= or validation_split=)."
+        )
+
+
+def _average(parts: list[Results]) -> Results:
+    out: dict[str, dict[int, list[float]]] = {}
+    for part in parts:
+        for name, steps in part.items():
+            for step, value in steps.items():
+                out.setdefault(name, {}).setdefault(step, []).append(value)
+    return {name: {s: sum(v) / len(v) for s, v in steps.items()} for name, steps in out.items()}
+
+
+def score_from_history(metrics: Mapping[str, Mapping[int, float]], objective: Objective) -> tuple[float | None, int | None]:
+    """The objective's best value over the steps, and that step (NaN values never win)."""
+    if isinstance(objective, MultiObjective):
+        steps = set.intersection(*(set(metrics.get(n, {})) for n in objective.metric_names)) if objective.metric_names else set()
+        series = {s: objective.get_value({n: metrics[n][s] for n in objective.metric_names}) for s in steps}
+    else:
+        series = dict(metrics.get(objective.name, {}))
+    if not series:
+        return None, None
+    finite = {s: v for s, v in series.items() if not math.isnan(v)}
+    if not finite:
+        step = max(series)
+        return series[step], step
+    best_step = min(finite, key=lambda s: (objective.sort_key(finite[s]), s))
+    return finite[best_step], best_step

@@ -1,0 +1,595 @@
+"""A study: one search's trials in a storage, and the ask -> run -> tell loop over them.
+
+Every way of running trials goes through ``ask`` and ``tell``: the one-call ``optimize``, a loop
+the user writes, and the KerasTuner-shaped tuners. The study holds no algorithm state of its own:
+what to try next is computed from the stored trials each time, so any worker, in any process,
+continues any study.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import logging
+import math
+import secrets
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from hyperknob._types import Direction, FrozenTrial, TrialStatus
+from hyperknob.exceptions import (
+    FailedTrialError,
+    FatalError,
+    FatalRuntimeError,
+    FatalValueError,
+    TrialPruned,
+)
+from hyperknob.objective import Objective, create_objective, objective_from_config
+from hyperknob.samplers import Sampler, TrialsView, make_sampler
+from hyperknob.samplers.base import IDLE
+from hyperknob.space import parameters as P
+from hyperknob.space.hyperparameters import HyperParameters
+from hyperknob.storage import Proposal, Storage, open_storage
+from hyperknob.study.callbacks import StudyCallback
+from hyperknob.study.results import Results, convert_results, score_from_history
+from hyperknob.study.trial import Trial
+from hyperknob.study.workers import is_orphan, new_worker_id, release_worker
+
+__all__ = ["Study", "create_study", "load_study", "optimize"]
+
+logger = logging.getLogger("hyperknob")
+
+CONFIG_FORMAT = 1
+NO_RESULT: Any = object()  # tell() without a result: score from the metrics already reported
+_IDLE_SLEEP_S = 0.2
+
+
+@dataclasses.dataclass
+class StudySettings:
+    max_trials: int | None = None
+    max_retries_per_trial: int = 0
+    max_consecutive_failed_trials: int | None = 3
+    tune_new_entries: bool = True
+    allow_new_entries: bool = True
+
+    def validate(self) -> None:
+        if self.max_trials is not None and (not isinstance(self.max_trials, int) or self.max_trials < 1):
+            raise ValueError(f"max_trials must be a positive integer or None, received {self.max_trials!r}.")
+        if not isinstance(self.max_retries_per_trial, int) or self.max_retries_per_trial < 0:
+            raise ValueError(f"max_retries_per_trial must be an integer >= 0, received {self.max_retries_per_trial!r}.")
+        limit = self.max_consecutive_failed_trials
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise ValueError(f"max_consecutive_failed_trials must be an integer >= 1 or None, received {limit!r}.")
+
+
+class Study:
+    """A search over one space with one objective, stored in ``storage`` under ``name``."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        name: str,
+        *,
+        objective: Any = None,
+        sampler: Sampler | str = "random",
+        seed: int | None = None,
+        settings: StudySettings | None = None,
+        hyperparameters: HyperParameters | None = None,
+        overwrite: bool = False,
+        project_dir: str | None = None,
+    ) -> None:
+        self.storage = storage
+        self.name = name
+        self.project_dir = project_dir
+        self.sampler = make_sampler(sampler)
+        self.settings = settings or StudySettings()
+        self.settings.validate()
+        requested_objective = create_objective(objective)
+        predefined = hyperparameters.space if hyperparameters is not None else []
+        config = {
+            "format": CONFIG_FORMAT,
+            "objective": requested_objective.get_config(),
+            "algorithm": self.sampler.name,
+            "seed": int(seed) if seed is not None else secrets.randbits(32),
+            "max_trials": self.settings.max_trials,
+            "space": [P.serialize(p) for p in predefined],
+            "predefined": sorted({p.name for p in predefined}),
+        }
+        record = storage.create_study(name, config, overwrite=overwrite)
+        self.study_id = record.study_id
+        stored = dict(record.config)
+        self._check_compatible(stored, requested_objective, seed)
+        self.objective: Objective = objective_from_config(stored["objective"])
+        self.seed: int = int(stored["seed"])
+        if stored.get("max_trials") != self.settings.max_trials and self.settings.max_trials is not None:
+            # Raising (or lowering) max_trials on a resumed study changes only the budget.
+            storage.update_study_config(self.study_id, lambda c: {**c, "max_trials": self.settings.max_trials})
+        self._predefined = set(stored.get("predefined", []))
+        self._space_config: list[dict[str, Any]] = list(stored.get("space", []))
+        self._space = [P.deserialize(c) for c in self._space_config]
+        self._retry_queue: list[Trial] = []
+        self.worker = new_worker_id()
+        self.stop_reason: str | None = None
+        self.score_trial_fn: Callable[[Trial], None] | None = None
+        self.populate_hook: Callable[[TrialsView, np.random.Generator], Any] | None = None
+
+    # --- construction helpers ---------------------------------------------------------------------
+    def _check_compatible(self, stored: Mapping[str, Any], objective: Objective, seed: int | None) -> None:
+        if stored.get("format") != CONFIG_FORMAT:
+            raise FatalValueError(
+                f"Study '{self.name}' in {self.storage.url} was written in study format {stored.get('format')}; "
+                f"this hyperknob writes format {CONFIG_FORMAT}. Use overwrite=True or another project_name."
+            )
+        stored_objective = objective_from_config(stored["objective"])
+        if stored_objective != objective:
+            raise FatalValueError(
+                f"Study '{self.name}' was created with {stored_objective}, but this search asks for {objective}. "
+                "Use the same objective to resume it, or overwrite=True / another project_name to start afresh."
+            )
+        if seed is not None and int(seed) != int(stored["seed"]):
+            logger.warning(
+                "Study '%s' resumes with its stored seed %s; the seed %s passed now is ignored.",
+                self.name, stored["seed"], seed,
+            )
+
+    @property
+    def direction(self) -> Direction:
+        return self.objective.direction
+
+    # --- the space --------------------------------------------------------------------------------
+    @property
+    def space(self) -> list[P.HyperParameter]:
+        return list(self._space)
+
+    def get_space(self) -> HyperParameters:
+        hps = HyperParameters.from_config({"space": self._space_config, "values": {}})
+        hps.values = {}
+        for hp in hps.space:
+            if hp.name not in hps.values and hps.is_active(hp):
+                hps.values[hp.name] = hp.default
+        return hps
+
+    def update_space(self, hyperparameters: HyperParameters | Iterable[P.HyperParameter]) -> list[P.HyperParameter]:
+        """Add definitions the study has not seen; returns the new ones. Honours *_new_entries."""
+        items = hyperparameters.space if isinstance(hyperparameters, HyperParameters) else list(hyperparameters)
+        known = {(p.name, p.conditions) for p in self._space}
+        new = [p for p in items if (p.name, p.conditions) not in known]
+        if not new:
+            return []
+        if not self.settings.allow_new_entries:
+            names = ", ".join(sorted({p.name for p in new}))
+            raise FatalRuntimeError(
+                f"allow_new_entries=False, but new hyperparameters were defined: {names}. "
+                "Add them to the `hyperparameters` given to the tuner, or set allow_new_entries=True."
+            )
+        if not self.settings.tune_new_entries:
+            return []
+
+        def merge(config: dict[str, Any]) -> dict[str, Any]:
+            space = list(config.get("space", []))
+            have = {(c["config"]["name"], _conditions_key(c)) for c in space}
+            for p in new:
+                item = P.serialize(p)
+                if (p.name, _conditions_key(item)) not in have:
+                    space.append(item)
+                    have.add((p.name, _conditions_key(item)))
+            return {**config, "space": space}
+
+        config = self.storage.update_study_config(self.study_id, merge)
+        self._set_space(config["space"])
+        return new
+
+    def _set_space(self, space_config: list[dict[str, Any]]) -> None:
+        if space_config != self._space_config:
+            self._space_config = list(space_config)
+            self._space = [P.deserialize(c) for c in space_config]
+
+    def _refresh_space(self) -> None:
+        record = self.storage.load_study(self.name)
+        if record is not None:
+            self._set_space(list(record.config.get("space", [])))
+            self.settings.max_trials = record.config.get("max_trials", self.settings.max_trials)
+
+    # --- trials -----------------------------------------------------------------------------------
+    def get_trials(self, statuses: Sequence[TrialStatus] | None = None) -> list[FrozenTrial]:
+        return self.storage.get_trials(self.study_id, statuses)
+
+    @property
+    def trials(self) -> list[FrozenTrial]:
+        return self.get_trials()
+
+    def get_best_trials(self, n: int = 1) -> list[FrozenTrial]:
+        """Completed trials with a finite score, best first (ties: the earlier trial first)."""
+        done = [t for t in self.get_trials((TrialStatus.COMPLETED,)) if t.has_finite_score()]
+        return sorted(done, key=lambda t: (self.objective.sort_key(t.score), t.number))[:n]
+
+    @property
+    def best_trial(self) -> FrozenTrial:
+        best = self.get_best_trials(1)
+        if not best:
+            raise ValueError(f"Study '{self.name}' has no completed trial with a finite score yet.")
+        return best[0]
+
+    @property
+    def best_value(self) -> float:
+        return float(self.best_trial.score)  # type: ignore[arg-type]
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return dict(self.best_trial.values)
+
+    @property
+    def best_hyperparameters(self) -> HyperParameters:
+        return self.to_trial(self.best_trial).hyperparameters
+
+    def to_trial(self, frozen: FrozenTrial) -> Trial:
+        """A KerasTuner-shaped Trial (hyperparameters with the study's space) for a stored trial."""
+        directions = {self.objective.name: self.objective.direction}
+        trial = Trial.from_frozen(frozen, HyperParameters.from_config({"space": self._space_config, "values": {}}), directions)
+        trial._study = self
+        return trial
+
+    def remaining_trials(self) -> int | None:
+        if self.settings.max_trials is None:
+            return None
+        return max(self.settings.max_trials - len(self.get_trials()), 0)
+
+    # --- ask --------------------------------------------------------------------------------------
+    def ask(self) -> Trial | None:
+        """The next trial to run (a retry, a trial whose worker died, or a new one), or None.
+
+        ``stop_reason`` tells why there is none: 'budget', 'exhausted' or 'idle'.
+        """
+        if self._retry_queue:
+            trial = self._retry_queue.pop(0)
+            trial.status = TrialStatus.RUNNING
+            trial.run_count += 1
+            self.storage.update_trial(self.study_id, trial.number, run_count=trial.run_count, metrics={}, heartbeat=time.time())
+            trial.metrics = type(trial.metrics)({self.objective.name: self.objective.direction})
+            return trial
+        self._refresh_space()
+        claim = self.storage.claim_trial(
+            self.study_id, self._propose, worker=self.worker, max_trials=self.settings.max_trials, is_orphan=is_orphan
+        )
+        if claim.trial is None:
+            self.stop_reason = claim.reason
+            return None
+        if claim.resumed:
+            logger.info("Trial %s was left running by a worker that is gone; running it again.", claim.trial.trial_id)
+        return self._live_trial(claim.trial)
+
+    def _rng(self, number: int, stream: int = 0) -> np.random.Generator:
+        # One independent stream per (seed, trial number, purpose): reproducible in any process.
+        return np.random.default_rng([self.seed, number, stream])
+
+    def _propose(self, trials: Sequence[FrozenTrial], number: int) -> Proposal | str:
+        view = TrialsView(trials, number, self.direction.value)
+        rng = self._rng(number)
+        if self.populate_hook is not None:
+            values = self.populate_hook(view, rng)
+        else:
+            values = self.sampler.propose(self._space, view, rng)
+        if values is None:
+            return "exhausted"
+        if values == IDLE:
+            return "idle"
+        return Proposal(values=dict(values))
+
+    def _live_trial(self, frozen: FrozenTrial) -> Trial:
+        hps = HyperParameters.from_config({"space": self._space_config, "values": {}})
+        hps.values = dict(frozen.values)
+        hps._override_names = set(self._predefined)
+        if not self.settings.allow_new_entries:
+            hps._frozen_names = frozenset(p.name for p in self._space)
+        if self.settings.tune_new_entries:
+            rng = self._rng(frozen.number, stream=1)
+            hps._suggest = lambda hp: self.sampler.suggest(hp, rng)
+        trial = Trial(hps, trial_id=frozen.trial_id, status=TrialStatus.RUNNING)
+        trial.number = frozen.number
+        trial.run_count = frozen.run_count
+        trial.metrics.register(self.objective.name, self.objective.direction)
+        trial._study = self
+        return trial
+
+    # --- report and tell --------------------------------------------------------------------------
+    def report(self, trial: Trial, step: int, value: float | Mapping[str, float]) -> None:
+        """Record one step of metrics for a running trial (stored at once)."""
+        metrics = {self.objective.name: value} if not isinstance(value, Mapping) else dict(value)
+        for name, v in metrics.items():
+            trial.metrics.update(name, float(v), step=int(step))
+        self.storage.report(self.study_id, trial.number, int(step), {k: float(v) for k, v in metrics.items()})
+
+    def tell(
+        self,
+        trial: Trial,
+        result: Any = NO_RESULT,
+        *,
+        status: TrialStatus | str | None = None,
+        message: str | None = None,
+    ) -> FrozenTrial:
+        """Finish a trial with its result (a float, a dict, a History) or an explicit status.
+
+        Without a result, a COMPLETED trial is scored from the metrics already reported. A trial
+        whose score is NaN or infinite, or that crashed (INVALID), is retried while
+        ``max_retries_per_trial`` allows, then recorded as FAILED with the reason.
+        """
+        if trial.number is None or trial._study is not self:
+            raise ValueError("tell() needs a trial that this study's ask() returned.")
+        status = TrialStatus(status) if status is not None else None
+        if status is None or status == TrialStatus.COMPLETED:
+            if result is not NO_RESULT:
+                try:
+                    self._absorb(trial, convert_results(result, self.objective))
+                except FatalError as exc:
+                    self._finish(trial, TrialStatus.FAILED, message=f"{exc}")
+                    raise
+            elif not any(trial.metrics.get_history(n) for n in trial.metrics.names()):
+                self._finish(trial, TrialStatus.FAILED, message="no result and no metrics were reported")
+                raise FatalValueError(
+                    f"Trial {trial.trial_id} was told COMPLETED without a result or any reported metric; "
+                    "pass the objective value to tell(trial, value)."
+                )
+            self._score(trial)
+            if trial.score is None or not math.isfinite(trial.score):
+                reported = ", ".join(trial.metrics.names()) or "none"
+                status = TrialStatus.INVALID
+                message = (
+                    f"The objective {self.objective.name} was {trial.score} for trial {trial.trial_id} "
+                    f"(reported metrics: {reported}): not a finite number, so the trial cannot be ranked."
+                )
+            else:
+                status = TrialStatus.COMPLETED
+        elif status == TrialStatus.STOPPED:
+            self._score(trial)
+        trial.message = message
+        if status == TrialStatus.INVALID:
+            if trial.run_count <= self.settings.max_retries_per_trial:
+                left = self.settings.max_retries_per_trial - trial.run_count + 1
+                logger.info("Trial %s failed (%d retries left).", trial.trial_id, left)
+                trial.status = TrialStatus.INVALID
+                self.storage.update_trial(self.study_id, trial.number, message=message)
+                self._retry_queue.append(trial)
+                return self._frozen_view(trial)
+            status = TrialStatus.FAILED
+        frozen = self._finish(trial, status, message=message)
+        if status == TrialStatus.FAILED:
+            self._check_consecutive_failures(message)
+        return frozen
+
+    def _absorb(self, trial: Trial, results: Results) -> None:
+        for name, steps in results.items():
+            if trial.metrics.exists(name) and trial.metrics.get_history(name) and len(steps) == 1 and 0 in steps:
+                # A plain return after per-step reports: record it at the last reported step.
+                last = trial.metrics.get_history(name)[-1].step
+                trial.metrics._history[name].pop(last, None)
+                trial.metrics.update(name, steps[0], step=last)
+                continue
+            for step, value in steps.items():
+                if trial.metrics.exists(name) and step in trial.metrics._history[name]:
+                    trial.metrics._history[name].pop(step)
+                trial.metrics.update(name, value, step=step)
+
+    def _score(self, trial: Trial) -> None:
+        if self.score_trial_fn is not None:
+            self.score_trial_fn(trial)
+            return
+        history = {name: {o.step: o.mean() for o in trial.metrics.get_history(name)} for name in trial.metrics.names()}
+        trial.score, trial.best_step = score_from_history(history, self.objective)
+
+    def _finish(self, trial: Trial, status: TrialStatus, message: str | None) -> FrozenTrial:
+        trial.status = status
+        trial.message = message
+        try:
+            self.update_space(trial.hyperparameters)
+        finally:
+            frozen = self.storage.update_trial(
+                self.study_id,
+                trial.number,
+                status=status,
+                values=dict(trial.hyperparameters.values),
+                metrics=trial.metrics.to_points(),
+                score=None if trial.score is None else float(trial.score),
+                best_step=trial.best_step,
+                message=message,
+                user_attrs=dict(trial.user_attrs),
+                datetime_complete=time.time(),
+            )
+        trial._frozen = frozen
+        return frozen
+
+    def _frozen_view(self, trial: Trial) -> FrozenTrial:
+        return dataclasses.replace(
+            self.storage.get_trial(self.study_id, trial.number), status=trial.status, message=trial.message
+        )
+
+    def _check_consecutive_failures(self, message: str | None) -> None:
+        limit = self.settings.max_consecutive_failed_trials
+        if not limit:
+            return
+        finished = [t for t in self.get_trials() if t.status.is_finished and t.datetime_complete is not None]
+        finished.sort(key=lambda t: t.datetime_complete)  # type: ignore[arg-type, return-value]
+        last = finished[-limit:]
+        if len(last) == limit and all(t.status == TrialStatus.FAILED for t in last):
+            raise FatalRuntimeError(
+                f"Number of consecutive failures exceeded the limit of {limit}. The last failed trial said:\n"
+                f"{message or ''}"
+            )
+
+    # --- running ----------------------------------------------------------------------------------
+    def run_trial(self, trial: Trial, fn: Callable[[Trial], Any]) -> FrozenTrial:
+        """Run ``fn(trial)`` and tell its result; sorts exceptions into retry, fail, prune or stop."""
+        try:
+            result = fn(trial)
+        except TrialPruned as exc:
+            return self.tell(trial, status=TrialStatus.STOPPED, message=str(exc) or "pruned")
+        except FailedTrialError:
+            return self.tell(trial, status=TrialStatus.FAILED, message=traceback.format_exc())
+        except FatalError:
+            self._finish(trial, TrialStatus.FAILED, message=traceback.format_exc())
+            raise
+        except Exception:
+            logger.debug("Trial %s raised:\n%s", trial.trial_id, traceback.format_exc())
+            return self.tell(trial, status=TrialStatus.INVALID, message=traceback.format_exc())
+        return self.tell(trial, result)
+
+    def optimize(
+        self,
+        objective: Callable[..., Any],
+        n_trials: int | None = None,
+        timeout: float | None = None,
+        *,
+        max_trials: int | None = None,
+        callbacks: Sequence[StudyCallback] = (),
+        verbose: int = 1,
+    ) -> Study:
+        """Run ``objective(hp)`` (or ``objective(hp, trial)``) on trial after trial.
+
+        ``n_trials`` counts the trials this call runs; ``max_trials`` caps the study's total, shared by
+        every worker; ``timeout`` (seconds) stops starting new trials. Returns the study.
+        """
+        if max_trials is not None:
+            self.settings.max_trials = max_trials
+            self.storage.update_study_config(self.study_id, lambda c: {**c, "max_trials": max_trials})
+        call = _adapt_objective(objective)
+        from hyperknob.study.display import default_callbacks
+
+        self.run_loop(
+            lambda trial: call(trial.hyperparameters, trial),
+            n_trials=n_trials,
+            timeout=timeout,
+            callbacks=[*default_callbacks(verbose, n_trials), *callbacks],
+        )
+        return self
+
+    def run_loop(
+        self,
+        fn: Callable[[Trial], Any],
+        *,
+        n_trials: int | None = None,
+        timeout: float | None = None,
+        callbacks: Sequence[StudyCallback] = (),
+        begin: Callable[[Trial], None] | None = None,
+        end: Callable[[Trial, FrozenTrial], None] | None = None,
+    ) -> None:
+        """The worker loop shared by ``optimize`` and the tuners."""
+        started = time.monotonic()
+        done = 0
+        self.stop_reason = None
+        self.worker = new_worker_id()
+        for cb in callbacks:
+            cb.on_search_begin(self)
+        try:
+            while n_trials is None or done < n_trials:
+                if timeout is not None and time.monotonic() - started >= timeout:
+                    self.stop_reason = "timeout"
+                    break
+                trial = self.ask()
+                if trial is None:
+                    if self.stop_reason == "idle":
+                        time.sleep(_IDLE_SLEEP_S)
+                        continue
+                    break
+                for cb in callbacks:
+                    cb.on_trial_begin(self, trial)
+                if begin is not None:
+                    begin(trial)
+                frozen = self.run_trial(trial, fn)
+                if end is not None:
+                    end(trial, frozen)
+                for cb in callbacks:
+                    cb.on_trial_end(self, trial, frozen)
+                if trial.status != TrialStatus.INVALID:
+                    done += 1
+        finally:
+            release_worker(self.worker)
+            for cb in callbacks:
+                cb.on_search_end(self)
+        if self.stop_reason == "exhausted":
+            logger.info("Search '%s' stopped: %s.", self.name, self.sampler.exhausted_message())
+
+
+def _conditions_key(item: Mapping[str, Any]) -> str:
+    import json
+
+    return json.dumps(item["config"].get("conditions", []), sort_keys=True)
+
+
+def _adapt_objective(objective: Callable[..., Any]) -> Callable[[HyperParameters, Trial], Any]:
+    try:
+        params = [
+            p for p in inspect.signature(objective).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        params = []
+    if len(params) >= 2:
+        return lambda hp, trial: objective(hp, trial)
+    return lambda hp, trial: objective(hp)
+
+
+def create_study(
+    directory: str | None = None,
+    project_name: str | None = None,
+    *,
+    storage: str | Storage | None = None,
+    objective: Any = None,
+    algorithm: str | Sampler = "random",
+    seed: int | None = None,
+    max_trials: int | None = None,
+    hyperparameters: HyperParameters | None = None,
+    max_retries_per_trial: int = 0,
+    max_consecutive_failed_trials: int | None = 3,
+    tune_new_entries: bool = True,
+    allow_new_entries: bool = True,
+    overwrite: bool = False,
+) -> Study:
+    """Create a study, or resume the one stored under ``directory/project_name``.
+
+    Without ``storage`` the study is an SQLite file in ``directory/project_name`` (``directory``
+    defaults to the current folder); ``storage=":memory:"`` keeps it in this process only; any
+    SQLAlchemy URL (or the ``HYPERKNOB_STORAGE`` variable) points elsewhere.
+    """
+    import os
+
+    project_name = project_name or "untitled_project"
+    project_dir = os.path.join(directory or ".", project_name)
+    store = open_storage(storage, project_dir)
+    settings = StudySettings(
+        max_trials=max_trials,
+        max_retries_per_trial=max_retries_per_trial,
+        max_consecutive_failed_trials=max_consecutive_failed_trials,
+        tune_new_entries=tune_new_entries,
+        allow_new_entries=allow_new_entries,
+    )
+    return Study(
+        store, project_name, objective=objective, sampler=algorithm, seed=seed, settings=settings,
+        hyperparameters=hyperparameters, overwrite=overwrite, project_dir=project_dir,
+    )
+
+
+def load_study(directory: str | None = None, project_name: str | None = None, *, storage: str | Storage | None = None) -> Study:
+    """Open an existing study for reading or for more trials; errors if there is none."""
+    import os
+
+    project_name = project_name or "untitled_project"
+    project_dir = os.path.join(directory or ".", project_name)
+    store = open_storage(storage, project_dir)
+    record = store.load_study(project_name)
+    if record is None:
+        names = ", ".join(r.name for r in store.list_studies()) or "none"
+        raise ValueError(f"No study named '{project_name}' in {store.url} (studies there: {names}).")
+    config = record.config
+    return Study(
+        store, project_name, objective=objective_from_config(config["objective"]), sampler=config.get("algorithm", "random"),
+        seed=config["seed"], settings=StudySettings(max_trials=config.get("max_trials")), project_dir=project_dir,
+    )
+
+
+def optimize(objective: Callable[..., Any], n_trials: int | None = None, timeout: float | None = None, *, verbose: int = 1, **study_kwargs: Any) -> Study:
+    """One call: create (or resume) a study and run ``objective(hp)`` on it; returns the study."""
+    study = create_study(**study_kwargs)
+    return study.optimize(objective, n_trials=n_trials, timeout=timeout, verbose=verbose)

@@ -1,0 +1,7 @@
+"""KerasTuner-shaped tuners (``kt.tuners.RandomSearch`` etc.)."""
+
+from hyperknob.tuners.base_tuner import BaseTuner
+from hyperknob.tuners.search_tuners import GridSearch, RandomSearch
+from hyperknob.tuners.tuner import Tuner
+
+__all__ = ["BaseTuner", "GridSearch", "RandomSearch", "Tuner"]

@@ -1,0 +1,272 @@
+"""KerasTuner's ``BaseTuner``: the study loop plus a ``run_trial`` that evaluates one configuration.
+
+``search(*args, **kwargs)`` passes its arguments unchanged to ``run_trial``, which returns a
+number, a dict of metrics or a Keras-style History. The loop, retries, failure limits and
+storage are the study's; this class keeps KerasTuner's names and hooks around them.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import time
+import traceback
+from typing import Any
+
+from hyperknob._types import FrozenTrial, TrialStatus
+from hyperknob.exceptions import FailedTrialError, FatalError, TrialPruned
+from hyperknob.hypermodel import HyperModel, get_hypermodel
+from hyperknob.oracles.oracle import Oracle
+from hyperknob.space.hyperparameters import HyperParameters
+from hyperknob.storage import Storage, open_storage
+from hyperknob.study.display import default_callbacks, format_value
+from hyperknob.study.results import convert_results
+from hyperknob.study.trial import Trial
+from hyperknob.study.workers import release_worker
+
+__all__ = ["BaseTuner"]
+
+logger = logging.getLogger("hyperknob")
+
+_IDLE_SLEEP_S = 0.2
+
+
+class BaseTuner:
+    """Runs a search: asks the oracle for trials, runs them with ``run_trial``, records the results.
+
+    Args:
+        oracle: the ``Oracle`` that proposes values.
+        hypermodel: a ``HyperModel`` or a ``build(hp)`` function (optional when ``run_trial`` is
+            overridden and builds nothing).
+        directory, project_name: where the study lives (``directory/project_name/study.db``).
+        overwrite: start afresh instead of resuming a study of the same name.
+        storage: a storage URL (e.g. PostgreSQL) or ``":memory:"`` instead of the SQLite file.
+    """
+
+    def __init__(
+        self,
+        oracle: Oracle,
+        hypermodel: Any = None,
+        directory: str | None = None,
+        project_name: str | None = None,
+        overwrite: bool = False,
+        storage: str | Storage | None = None,
+        tuner_id: str | None = None,
+        logger: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if kwargs:
+            raise ValueError(f"Unrecognized arguments {sorted(kwargs)} for {type(self).__name__}.__init__().")
+        if not isinstance(oracle, Oracle):
+            raise ValueError(f"oracle must be an hyperknob Oracle, received {oracle!r}.")
+        self.oracle = oracle
+        self.hypermodel: HyperModel | None = get_hypermodel(hypermodel)
+        self.directory = directory or "."
+        self.project_name = project_name or "untitled_project"
+        self.tuner_id = tuner_id or os.environ.get("KERASTUNER_TUNER_ID", "tuner0")
+        self.study = oracle._attach(
+            open_storage(storage, self.project_dir), self.project_name, overwrite=overwrite, project_dir=self.project_dir
+        )
+        if not self.study.get_trials():
+            self._populate_initial_space()
+
+    # --- paths ------------------------------------------------------------------------------------
+    @property
+    def project_dir(self) -> str:
+        return os.path.join(self.directory, self.project_name)
+
+    def get_trial_dir(self, trial_id: str) -> str:
+        return os.path.join(self.project_dir, f"trial_{trial_id}")
+
+    # --- the space --------------------------------------------------------------------------------
+    def _populate_initial_space(self) -> None:
+        """Build once with defaults to learn the space, then once per conditional branch never seen."""
+        if self.hypermodel is None:
+            return
+        hp = self.oracle.get_space()
+        self.hypermodel.declare_hyperparameters(hp)
+        self.oracle.update_space(hp)
+        self._activate_all_conditions()
+
+    def _activate_all_conditions(self) -> None:
+        assert self.hypermodel is not None
+        once_active: list[Any] = []
+        never_active: list[Any] = []
+        hp = self.oracle.get_space()
+        for _ in range(1000):  # each round activates at least one new scope
+            self.hypermodel.build(hp)
+            self.oracle.update_space(hp)
+            for conditions in hp.active_scopes:
+                if conditions not in once_active:
+                    once_active.append(copy.deepcopy(conditions))
+                if conditions in never_active:
+                    never_active.remove(conditions)
+            for conditions in hp.inactive_scopes:
+                if conditions not in once_active and conditions not in never_active:
+                    never_active.append(copy.deepcopy(conditions))
+            if not never_active:
+                return
+            hp = self.oracle.get_space()
+            target = never_active.pop(0)
+            once_active.append(target)
+            for condition in target:
+                hp.values[condition.name] = condition.values[0]
+            for definition in hp.space:
+                if definition.name not in hp.values and hp.is_active(definition):
+                    hp.values[definition.name] = definition.default
+            for definition in hp.space:
+                if not hp.is_active(definition.name):
+                    hp.values.pop(definition.name, None)
+
+    # --- the loop ---------------------------------------------------------------------------------
+    def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
+        """Run trials until the budget is spent or the space is exhausted; arguments go to ``run_trial``."""
+        verbose = fit_kwargs.get("verbose", 1)
+        self.oracle.verbose = verbose
+        study = self.study
+        callbacks = default_callbacks(verbose)
+        study.stop_reason = None
+        from hyperknob.study.workers import new_worker_id
+
+        study.worker = new_worker_id()
+        self.on_search_begin()
+        for cb in callbacks:
+            cb.on_search_begin(study)
+        try:
+            while True:
+                self.pre_create_trial()
+                trial = self.oracle.create_trial(self.tuner_id)
+                if trial.status == TrialStatus.STOPPED:
+                    break
+                if trial.status == TrialStatus.IDLE:
+                    time.sleep(_IDLE_SLEEP_S)
+                    continue
+                for cb in callbacks:
+                    cb.on_trial_begin(study, trial)
+                self.on_trial_begin(trial)
+                self._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
+                self.on_trial_end(trial)
+                frozen = trial._frozen or study.storage.get_trial(study.study_id, trial.number)  # type: ignore[arg-type]
+                for cb in callbacks:
+                    cb.on_trial_end(study, trial, frozen if trial.status != TrialStatus.INVALID else _as_invalid(frozen))
+        finally:
+            self.oracle._running.clear()
+            release_worker(study.worker)
+            for cb in callbacks:
+                cb.on_search_end(study)
+        if study.stop_reason == "exhausted":
+            logger.info("Search stopped: %s.", study.sampler.exhausted_message())
+        self.on_search_end()
+
+    def _try_run_and_update_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> None:
+        try:
+            self._run_and_update_trial(trial, *fit_args, **fit_kwargs)
+            trial.status = TrialStatus.COMPLETED
+            trial.message = None
+        except TrialPruned as exc:
+            trial.status = TrialStatus.STOPPED
+            trial.message = str(exc) or "pruned"
+        except FatalError:
+            trial.status = TrialStatus.FAILED
+            trial.message = traceback.format_exc()
+            self.oracle.end_trial(trial)
+            raise
+        except FailedTrialError:
+            trial.status = TrialStatus.FAILED
+            trial.message = traceback.format_exc()
+        except Exception:
+            trial.status = TrialStatus.INVALID
+            trial.message = traceback.format_exc()
+            logger.debug("Trial %s raised:\n%s", trial.trial_id, trial.message)
+
+    def _run_and_update_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> None:
+        results = self.run_trial(trial, *fit_args, **fit_kwargs)
+        metrics = convert_results(results, self.oracle.objective, f"{type(self).__name__}.run_trial()")
+        self.study._absorb(trial, metrics)
+
+    def run_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> Any:
+        """Evaluate ``trial.hyperparameters``; return a float, a dict of metrics or a History."""
+        raise NotImplementedError(f"{type(self).__name__} must implement run_trial(trial, *args, **kwargs).")
+
+    # --- hooks (override freely; call super() in on_trial_end) -------------------------------------
+    def pre_create_trial(self) -> None:
+        pass
+
+    def on_trial_begin(self, trial: Trial) -> None:
+        pass
+
+    def on_trial_end(self, trial: Trial) -> None:
+        """Record the trial's result in the study; overrides must call ``super().on_trial_end(trial)``."""
+        self.oracle.end_trial(trial)
+
+    def on_search_begin(self) -> None:
+        pass
+
+    def on_search_end(self) -> None:
+        pass
+
+    # --- results ----------------------------------------------------------------------------------
+    def get_best_hyperparameters(self, num_trials: int = 1) -> list[HyperParameters]:
+        return [t.hyperparameters for t in self.oracle.get_best_trials(num_trials)]
+
+    def get_best_trials(self, num_trials: int = 1) -> list[Trial]:
+        return self.oracle.get_best_trials(num_trials)
+
+    def get_best_models(self, num_models: int = 1) -> list[Any]:
+        return [self.load_model(trial) for trial in self.oracle.get_best_trials(num_models)]
+
+    def load_model(self, trial: Trial) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not save models; override load_model(trial).")
+
+    def save_model(self, trial_id: str, model: Any, step: int = 0) -> None:
+        raise NotImplementedError
+
+    @property
+    def remaining_trials(self) -> int | None:
+        return self.oracle.remaining_trials()
+
+    def search_space_summary(self, extended: bool = False) -> None:
+        """Print the search space (KerasTuner's format)."""
+        hp = self.oracle.get_space()
+        print("Search space summary")
+        print(f"Default search space size: {len(hp.space)}")
+        for p in hp.space:
+            config = p.get_config()
+            name = config.pop("name")
+            if not extended:
+                config.pop("conditions", None) if not config.get("conditions") else None
+            print(f"{name} ({p.kind})")
+            print(config)
+
+    def results_summary(self, num_trials: int = 10) -> None:
+        """Print the best trials, best first, with their active hyperparameters and score."""
+        print("Results summary")
+        print(f"Results in {self.project_dir}")
+        print(f"Showing {num_trials} best trials")
+        print(f"{self.oracle.objective}")
+        for trial in self.oracle.get_best_trials(num_trials):
+            print()
+            trial.summary()
+
+    def results_table(self, num_trials: int = 10) -> list[dict[str, Any]]:
+        """The best trials as rows (trial id, status, score, values), for printing or a DataFrame."""
+        rows = []
+        for trial in self.oracle.get_best_trials(num_trials):
+            row = {"trial_id": trial.trial_id, "status": trial.status.value, "score": trial.score}
+            row.update({k: format_value(v) for k, v in trial.hyperparameters.values.items()})
+            rows.append(row)
+        return rows
+
+    # KerasTuner keeps these; the study saves itself as it changes.
+    def save(self) -> None:
+        pass
+
+    def reload(self) -> None:
+        pass
+
+
+def _as_invalid(frozen: FrozenTrial) -> FrozenTrial:
+    import dataclasses
+
+    return dataclasses.replace(frozen, status=TrialStatus.INVALID)

@@ -1,0 +1,76 @@
+"""KerasTuner's ``Tuner``: a ``BaseTuner`` whose trials build a model with the hypermodel and fit it.
+
+Nothing here imports Keras: the model only needs ``compile`` (when compile overrides are given)
+and ``fit``, and ``fit``'s History is read through its ``history`` dict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hyperknob.exceptions import FatalTypeError
+from hyperknob.oracles.oracle import Oracle
+from hyperknob.space.hyperparameters import HyperParameters
+from hyperknob.study.trial import Trial
+from hyperknob.tuners.base_tuner import BaseTuner
+
+__all__ = ["Tuner"]
+
+
+class Tuner(BaseTuner):
+    """Builds ``hypermodel.build(hp)``, optionally recompiles it, and returns ``hypermodel.fit(...)``.
+
+    ``executions_per_trial`` fits that many fresh models and averages their metrics;
+    ``optimizer``, ``loss`` and ``metrics`` recompile each model with those instead of build's.
+    """
+
+    def __init__(
+        self,
+        oracle: Oracle,
+        hypermodel: Any = None,
+        max_model_size: int | None = None,
+        optimizer: Any = None,
+        loss: Any = None,
+        metrics: Any = None,
+        distribution_strategy: Any = None,
+        directory: str | None = None,
+        project_name: str | None = None,
+        logger: Any = None,
+        tuner_id: str | None = None,
+        overwrite: bool = False,
+        executions_per_trial: int = 1,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(executions_per_trial, int) or executions_per_trial < 1:
+            raise ValueError(f"executions_per_trial must be a positive integer, received {executions_per_trial!r}.")
+        super().__init__(
+            oracle=oracle, hypermodel=hypermodel, directory=directory, project_name=project_name,
+            overwrite=overwrite, tuner_id=tuner_id, logger=logger, **kwargs,
+        )
+        self.max_model_size = max_model_size
+        self.optimizer = optimizer
+        self.loss = loss
+        self.metrics = metrics
+        self.distribution_strategy = distribution_strategy
+        self.executions_per_trial = executions_per_trial
+
+    def _build_hypermodel(self, hp: HyperParameters) -> Any:
+        if self.hypermodel is None:
+            raise FatalTypeError(f"{type(self).__name__} has no hypermodel: pass hypermodel=build_fn, or override run_trial().")
+        model = self.hypermodel.build(hp)
+        if model is None:
+            raise FatalTypeError(
+                "The hypermodel's build(hp) returned None. Make build(hp) return the model it builds."
+            )
+        if self.optimizer is not None or self.loss is not None or self.metrics is not None:
+            compile_kwargs = {k: v for k, v in (("optimizer", self.optimizer), ("loss", self.loss), ("metrics", self.metrics)) if v is not None}
+            model.compile(**compile_kwargs)
+        return model
+
+    def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
+        hp = trial.hyperparameters
+        results = []
+        for _ in range(self.executions_per_trial):
+            model = self._build_hypermodel(hp)
+            results.append(self.hypermodel.fit(hp, model, *args, **kwargs))  # type: ignore[union-attr]
+        return results[0] if len(results) == 1 else results
