@@ -45,7 +45,7 @@ class ProgressDisplay(StudyCallback):
     def __init__(self, n_trials: int | None = None) -> None:
         from rich.console import Console
 
-        self.console = Console(highlight=False)
+        self.console = Console(highlight=False, soft_wrap=True)
         self.n_trials = n_trials
         self._live: Any = None
         self._started = 0.0

@@ -438,7 +438,8 @@ class Study:
 
     def optimize(
         self,
-        objective: Callable[..., Any],
+        func: Callable[..., Any],
+        /,
         n_trials: int | None = None,
         timeout: float | None = None,
         *,
@@ -446,7 +447,7 @@ class Study:
         callbacks: Sequence[StudyCallback] = (),
         verbose: int = 1,
     ) -> Study:
-        """Run ``objective(hp)`` (or ``objective(hp, trial)``) on trial after trial.
+        """Run ``func(hp)`` (or ``func(hp, trial)``) on trial after trial.
 
         ``n_trials`` counts the trials this call runs; ``max_trials`` caps the study's total, shared by
         every worker; ``timeout`` (seconds) stops starting new trials. Returns the study.
@@ -454,7 +455,7 @@ class Study:
         if max_trials is not None:
             self.settings.max_trials = max_trials
             self.storage.update_study_config(self.study_id, lambda c: {**c, "max_trials": max_trials})
-        call = _adapt_objective(objective)
+        call = _adapt_objective(func)
         from hyperknob.study.display import default_callbacks
 
         self.run_loop(
@@ -589,7 +590,11 @@ def load_study(directory: str | None = None, project_name: str | None = None, *,
     )
 
 
-def optimize(objective: Callable[..., Any], n_trials: int | None = None, timeout: float | None = None, *, verbose: int = 1, **study_kwargs: Any) -> Study:
-    """One call: create (or resume) a study and run ``objective(hp)`` on it; returns the study."""
-    study = create_study(**study_kwargs)
-    return study.optimize(objective, n_trials=n_trials, timeout=timeout, verbose=verbose)
+def optimize(
+    func: Callable[..., Any], /, n_trials: int | None = None, timeout: float | None = None, *, verbose: int = 1,
+    max_trials: int | None = None, **study_kwargs: Any,
+) -> Study:
+    """One call: create (or resume) a study with ``create_study(**study_kwargs)`` and run ``func(hp)``
+    (or ``func(hp, trial)``) on it; returns the study."""
+    study = create_study(max_trials=max_trials, **study_kwargs)
+    return study.optimize(func, n_trials=n_trials, timeout=timeout, verbose=verbose)
