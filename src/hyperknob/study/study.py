@@ -147,7 +147,7 @@ class Study:
 
     def get_space(self) -> HyperParameters:
         hps = HyperParameters.from_config({"space": self._space_config, "values": {}})
-        hps.values = {}
+        hps._override_names = set(self._predefined)
         for hp in hps.space:
             if hp.name not in hps.values and hps.is_active(hp):
                 hps.values[hp.name] = hp.default
