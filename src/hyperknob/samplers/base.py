@@ -23,6 +23,9 @@ __all__ = ["IDLE", "Sampler", "TrialsView"]
 IDLE = "idle"
 
 
+_KEY_CACHE: dict[int, tuple[FrozenTrial, str, str]] = {}
+
+
 class TrialsView:
     """What a sampler may know of the study: its trials (finished and running) and the objective."""
 
@@ -43,8 +46,13 @@ class TrialsView:
         A parameter declared only after a trial ran counts as its default for that trial, where the
         trial's values make it active.
         """
+        signature = config_key({hp.name: [hp.default, [c.get_config() for c in hp.conditions]] for hp in space})
         keys = set()
         for t in self.trials:
+            cached = _KEY_CACHE.get(id(t))
+            if cached is not None and cached[0] is t and cached[1] == signature:
+                keys.add(cached[2])
+                continue
             values = {}
             for hp in space:
                 if hp.name in values:
@@ -53,7 +61,14 @@ class TrialsView:
                     values[hp.name] = t.values[hp.name]
                 elif hp.is_active(t.values):
                     values[hp.name] = hp.default
-            keys.add(config_key(values))
+            key = config_key(values)
+            if t.status.is_finished:
+                # Finished trials never change: remember their key (the entry keeps the trial alive,
+                # so its id cannot be reused while cached).
+                if len(_KEY_CACHE) > 100_000:
+                    _KEY_CACHE.clear()
+                _KEY_CACHE[id(t)] = (t, signature, key)
+            keys.add(key)
         return keys
 
 

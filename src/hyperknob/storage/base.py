@@ -47,8 +47,9 @@ class Claim:
     reason: str | None = None  # "budget", "exhausted" or "idle" when trial is None
 
 
-# propose(existing_trials, next_number) -> Proposal, or a reason string ("exhausted" / "idle").
-ProposeFn = Callable[[Sequence[FrozenTrial], int], "Proposal | str"]
+# propose(existing_trials, next_number, study_config) -> Proposal, or a reason ("exhausted" / "idle").
+# The study's config is read in the same atomic step, so the space and budget are current.
+ProposeFn = Callable[[Sequence[FrozenTrial], int, Mapping[str, Any]], "Proposal | str"]
 OrphanFn = Callable[[FrozenTrial], bool]
 
 

@@ -80,14 +80,22 @@ class InMemoryStorage(Storage):
                 trial = resumed_trial(orphan, worker)
                 trials[orphan.number] = trial
                 return Claim(trial, resumed=True)
+            config = self._config_of(study_id)
+            max_trials = config.get("max_trials", max_trials)
             if max_trials is not None and len(trials) >= max_trials:
                 return Claim(None, reason="budget")
-            proposal = propose(list(trials), len(trials))
+            proposal = propose(list(trials), len(trials), config)
             if not isinstance(proposal, Proposal):
                 return Claim(None, reason=proposal)
             trial = new_trial(study_id, len(trials), proposal, worker, max_trials)
             trials.append(trial)
             return Claim(trial)
+
+    def _config_of(self, study_id: int) -> dict[str, Any]:
+        for record in self._studies.values():
+            if record.study_id == study_id:
+                return dict(record.config)
+        raise KeyError(study_id)
 
     def get_trials(self, study_id: int, statuses: Sequence[TrialStatus] | None = None) -> list[FrozenTrial]:
         with self._lock:

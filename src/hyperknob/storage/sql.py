@@ -12,6 +12,7 @@ version, and a file written by another version or another program is refused, ne
 from __future__ import annotations
 
 import contextlib
+import functools
 import dataclasses
 import json
 import os
@@ -82,6 +83,15 @@ trials_table = sa.Table(
 )
 
 _COLUMNS = [c.name for c in trials_table.columns]
+
+# Statements on the hot path are built once: building a statement costs more than running it.
+_T = trials_table.c
+_STUDY_CONFIG = sa.select(studies_table.c.config).where(studies_table.c.study_id == sa.bindparam("sid"))
+_TRIAL_HEADS = sa.select(_T.number, _T.status).where(_T.study_id == sa.bindparam("sid")).order_by(_T.number)
+_ALL_TRIALS = sa.select(trials_table).where(_T.study_id == sa.bindparam("sid"))
+_SOME_TRIALS = _ALL_TRIALS.where(_T.number.in_(sa.bindparam("numbers", expanding=True)))
+_INSERT_TRIAL = trials_table.insert()
+_WHERE_TRIAL = (_T.study_id == sa.bindparam("sid"), _T.number == sa.bindparam("num"))
 _JSON_FIELDS = {"values": "hp_values", "space": "space", "metrics": "metrics", "user_attrs": "user_attrs"}
 
 
@@ -304,18 +314,15 @@ class SQLStorage(Storage):
     # --- trials -----------------------------------------------------------------------------------
     def _load_trials(self, conn: Connection, study_id: int) -> list[FrozenTrial]:
         cache = self._finished_cache.setdefault(study_id, {})
-        heads = conn.execute(
-            sa.select(trials_table.c.number, trials_table.c.status)
-            .where(trials_table.c.study_id == study_id)
-            .order_by(trials_table.c.number)
-        ).all()
+        heads = conn.execute(_TRIAL_HEADS, {"sid": study_id}).all()
         stale = [n for n, status in heads if not (n in cache and cache[n].status.value == status)]
         fresh: dict[int, FrozenTrial] = {}
         if stale:
-            query = sa.select(trials_table).where(trials_table.c.study_id == study_id)
             if len(stale) < len(heads):
-                query = query.where(trials_table.c.number.in_(stale))
-            for row in conn.execute(query).mappings():
+                rows = conn.execute(_SOME_TRIALS, {"sid": study_id, "numbers": stale})
+            else:
+                rows = conn.execute(_ALL_TRIALS, {"sid": study_id})
+            for row in rows.mappings():
                 trial = _row_to_trial(row)
                 fresh[trial.number] = trial
                 if trial.status.is_finished:
@@ -326,23 +333,23 @@ class SQLStorage(Storage):
         self, study_id: int, propose: ProposeFn, *, worker: str, max_trials: int | None, is_orphan: OrphanFn
     ) -> Claim:
         with self._write() as conn:
-            # Serialises claims on databases that lock rows; SQLite is already serialised by BEGIN IMMEDIATE.
-            conn.execute(
-                sa.select(studies_table.c.study_id).where(studies_table.c.study_id == study_id).with_for_update()
-            )
+            # Locking the study row serialises claims on servers; SQLite is serialised by BEGIN IMMEDIATE.
+            query = _STUDY_CONFIG if self._sqlite else _STUDY_CONFIG.with_for_update()
+            config = json.loads(conn.execute(query, {"sid": study_id}).scalar_one())
             trials = self._load_trials(conn, study_id)
             orphan = pick_orphan(trials, is_orphan)
             if orphan is not None:
                 trial = resumed_trial(orphan, worker)
                 self._write_fields(conn, trial, ("worker", "run_count", "datetime_start", "heartbeat", "metrics", "message"))
                 return Claim(trial, resumed=True)
+            max_trials = config.get("max_trials", max_trials)
             if max_trials is not None and len(trials) >= max_trials:
                 return Claim(None, reason="budget")
-            proposal = propose(trials, len(trials))
+            proposal = propose(trials, len(trials), config)
             if not isinstance(proposal, Proposal):
                 return Claim(None, reason=proposal)
             trial = new_trial(study_id, len(trials), proposal, worker, max_trials)
-            conn.execute(trials_table.insert().values(**_trial_to_row(trial)))
+            conn.execute(_INSERT_TRIAL, _trial_to_row(trial))
             return Claim(trial)
 
     def _write_fields(self, conn: Connection, trial: FrozenTrial, fields: Sequence[str]) -> None:
@@ -389,17 +396,25 @@ class SQLStorage(Storage):
         unknown = set(fields) - set(FrozenTrial.__dataclass_fields__)
         if unknown:
             raise TypeError(f"Unknown trial fields: {sorted(unknown)}")
+        template = dataclasses.replace(_PLACEHOLDER, **fields)
+        row = _trial_to_row(template)
+        columns = {_JSON_FIELDS.get(f, f): row[_JSON_FIELDS.get(f, f)] for f in fields}
         with self._write() as conn:
-            row = (
-                conn.execute(
-                    sa.select(trials_table).where(trials_table.c.study_id == study_id, trials_table.c.number == number)
-                )
-                .mappings()
-                .one()
-            )
-            trial = dataclasses.replace(_row_to_trial(row), **fields)
-            self._write_fields(conn, trial, list(fields))
-        return trial
+            updated = conn.execute(_update_statement(tuple(sorted(columns))), {"sid": study_id, "num": number, **columns})
+            return _row_to_trial(updated.mappings().one())
+
+
+@functools.lru_cache(maxsize=64)
+def _update_statement(columns: tuple[str, ...]) -> Any:
+    return (
+        trials_table.update()
+        .where(*_WHERE_TRIAL)
+        .values({c: sa.bindparam(c) for c in columns})
+        .returning(*trials_table.columns)
+    )
+
+
+_PLACEHOLDER = FrozenTrial(study_id=0, number=0, trial_id="", status=TrialStatus.RUNNING, values={})
 
 
 def _check_sqlite_file(path: str) -> None:

@@ -188,12 +188,6 @@ class Study:
             self._space_config = list(space_config)
             self._space = [P.deserialize(c) for c in space_config]
 
-    def _refresh_space(self) -> None:
-        record = self.storage.load_study(self.name)
-        if record is not None:
-            self._set_space(list(record.config.get("space", [])))
-            self.settings.max_trials = record.config.get("max_trials", self.settings.max_trials)
-
     # --- trials -----------------------------------------------------------------------------------
     def get_trials(self, statuses: Sequence[TrialStatus] | None = None) -> list[FrozenTrial]:
         return self.storage.get_trials(self.study_id, statuses)
@@ -251,7 +245,6 @@ class Study:
             self.storage.update_trial(self.study_id, trial.number, run_count=trial.run_count, metrics={}, heartbeat=time.time())
             trial.metrics = type(trial.metrics)({self.objective.name: self.objective.direction})
             return trial
-        self._refresh_space()
         claim = self.storage.claim_trial(
             self.study_id, self._propose, worker=self.worker, max_trials=self.settings.max_trials, is_orphan=is_orphan
         )
@@ -266,7 +259,9 @@ class Study:
         # One independent stream per (seed, trial number, purpose): reproducible in any process.
         return np.random.default_rng([self.seed, number, stream])
 
-    def _propose(self, trials: Sequence[FrozenTrial], number: int) -> Proposal | str:
+    def _propose(self, trials: Sequence[FrozenTrial], number: int, config: Mapping[str, Any]) -> Proposal | str:
+        self._set_space(list(config.get("space", [])))
+        self.settings.max_trials = config.get("max_trials", self.settings.max_trials)
         view = TrialsView(trials, number, self.direction.value)
         rng = self._rng(number)
         if self.populate_hook is not None:
