@@ -16,6 +16,7 @@ import functools
 import dataclasses
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -179,7 +180,9 @@ class SQLStorage(Storage):
         if self._sqlite:
             kwargs.setdefault("connect_args", {"timeout": _BUSY_TIMEOUT_S, "check_same_thread": False})
             if parsed.database in (None, "", ":memory:"):
+                # One shared connection holds the in-memory database; threads take turns on it.
                 kwargs.setdefault("poolclass", sa.pool.StaticPool)
+                self._lock = threading.RLock()
             else:
                 _check_sqlite_file(parsed.database)
         else:
@@ -195,16 +198,18 @@ class SQLStorage(Storage):
         self._init_schema()
 
     # --- connections ------------------------------------------------------------------------------
+    _lock: Any = contextlib.nullcontext()
+
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._translate_errors(), self.engine.connect() as conn:
+        with self._lock, self._translate_errors(), self.engine.connect() as conn:
             conn = conn.execution_options(hyperknob_write=True)
             with conn.begin():
                 yield conn
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self._translate_errors(), self.engine.connect() as conn, conn.begin():
+        with self._lock, self._translate_errors(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     @contextlib.contextmanager

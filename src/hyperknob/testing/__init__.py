@@ -1,0 +1,1 @@
+"""Contract suites that any new storage (and later sampler or scheduler) must pass."""
