@@ -27,9 +27,9 @@ _EXPORTS = {
     "Trial": "hyperknob.study.trial",
     # the plain door
     "Study": "hyperknob.study.study",
-    "create_study": "hyperknob.study.study",
-    "load_study": "hyperknob.study.study",
-    "optimize": "hyperknob.study.study",
+    "create_study": "hyperknob.study.factory",
+    "load_study": "hyperknob.study.factory",
+    "optimize": "hyperknob.study.factory",
     "StudyCallback": "hyperknob.study.callbacks",
     "TrialStatus": "hyperknob._types",
     "FrozenTrial": "hyperknob._types",

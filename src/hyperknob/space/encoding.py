@@ -40,7 +40,7 @@ class UnitCubeEncoder:
     def encode(self, values: Mapping[str, Any]) -> np.ndarray:
         vector = np.full(self.dim, np.nan)
         used: set[str] = set()
-        for hp, where in zip(self.space, self.slices):
+        for hp, where in zip(self.space, self.slices, strict=False):
             if hp.name in used or hp.name not in values or not hp.is_active(values):
                 continue
             used.add(hp.name)
@@ -53,7 +53,7 @@ class UnitCubeEncoder:
         return vector
 
     def decode(self, vector: np.ndarray) -> dict[str, Any]:
-        by_id = {id(hp): where for hp, where in zip(self.space, self.slices)}
+        by_id = {id(hp): where for hp, where in zip(self.space, self.slices, strict=False)}
 
         def choose(hp: HyperParameter) -> Any:
             if isinstance(hp, Fixed):

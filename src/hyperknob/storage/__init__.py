@@ -17,7 +17,7 @@ def default_sqlite_url(project_dir: str) -> str:
     return "sqlite:///" + os.path.join(os.path.abspath(project_dir), DEFAULT_FILENAME)
 
 
-def open_storage(storage: "str | Storage | None", project_dir: str | None = None) -> Storage:
+def open_storage(storage: str | Storage | None, project_dir: str | None = None) -> Storage:
     """A storage from an instance, a URL, ':memory:', or (None) the SQLite file of ``project_dir``.
 
     The ``HYPERKNOB_STORAGE`` environment variable supplies a URL when none is passed.

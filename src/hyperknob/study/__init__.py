@@ -1,7 +1,8 @@
 """The study: ask -> run -> tell over a storage, and the one-call optimize."""
 
 from hyperknob.study.callbacks import StudyCallback
-from hyperknob.study.study import Study, StudySettings, create_study, load_study, optimize
+from hyperknob.study.factory import create_study, load_study, optimize
+from hyperknob.study.study import Study, StudySettings
 from hyperknob.study.trial import MetricObservation, MetricsTracker, Trial
 
 __all__ = [

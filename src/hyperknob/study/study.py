@@ -9,7 +9,6 @@ continues any study.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import logging
 import math
 import secrets
@@ -33,13 +32,13 @@ from hyperknob.samplers import Sampler, TrialsView, make_sampler
 from hyperknob.samplers.base import IDLE
 from hyperknob.space import parameters as P
 from hyperknob.space.hyperparameters import HyperParameters
-from hyperknob.storage import Proposal, Storage, open_storage
+from hyperknob.storage import Proposal, Storage
 from hyperknob.study.callbacks import StudyCallback
 from hyperknob.study.results import Results, convert_results, score_from_history
 from hyperknob.study.trial import Trial
 from hyperknob.study.workers import is_orphan, new_worker_id, release_worker
 
-__all__ = ["Study", "create_study", "load_study", "optimize"]
+__all__ = ["Study", "StudySettings"]
 
 logger = logging.getLogger("hyperknob")
 
@@ -348,7 +347,8 @@ class Study:
                 trial.status = TrialStatus.INVALID
                 self.storage.update_trial(self.study_id, trial.number, message=message)
                 self._retry_queue.append(trial)
-                return self._frozen_view(trial)
+                trial._frozen = self._frozen_view(trial)
+                return trial._frozen
             status = TrialStatus.FAILED
         frozen = self._finish(trial, status, message=message)
         if status == TrialStatus.FAILED:
@@ -450,11 +450,14 @@ class Study:
         if max_trials is not None:
             self.settings.max_trials = max_trials
             self.storage.update_study_config(self.study_id, lambda c: {**c, "max_trials": max_trials})
-        call = _adapt_objective(func)
+        from hyperknob.study.factory import adapt_objective
+
+        call = adapt_objective(func)
         from hyperknob.study.display import default_callbacks
 
         self.run_loop(
-            lambda trial: call(trial.hyperparameters, trial),
+            self.ask,
+            lambda trial: self.run_trial(trial, lambda t: call(t.hyperparameters, t)),
             n_trials=n_trials,
             timeout=timeout,
             callbacks=[*default_callbacks(verbose, n_trials), *callbacks],
@@ -463,15 +466,18 @@ class Study:
 
     def run_loop(
         self,
-        fn: Callable[[Trial], Any],
+        next_trial: Callable[[], Trial | None],
+        execute: Callable[[Trial], FrozenTrial],
         *,
         n_trials: int | None = None,
         timeout: float | None = None,
         callbacks: Sequence[StudyCallback] = (),
-        begin: Callable[[Trial], None] | None = None,
-        end: Callable[[Trial, FrozenTrial], None] | None = None,
     ) -> None:
-        """The worker loop shared by ``optimize`` and the tuners."""
+        """The worker loop of every door: take a trial, run and tell it, until told to stop.
+
+        ``next_trial`` returns None when there is nothing to run (``stop_reason`` says why; 'idle'
+        waits and asks again); ``execute`` runs one trial and returns its stored record.
+        """
         started = time.monotonic()
         done = 0
         self.stop_reason = None
@@ -483,7 +489,7 @@ class Study:
                 if timeout is not None and time.monotonic() - started >= timeout:
                     self.stop_reason = "timeout"
                     break
-                trial = self.ask()
+                trial = next_trial()
                 if trial is None:
                     if self.stop_reason == "idle":
                         time.sleep(_IDLE_SLEEP_S)
@@ -491,16 +497,14 @@ class Study:
                     break
                 for cb in callbacks:
                     cb.on_trial_begin(self, trial)
-                if begin is not None:
-                    begin(trial)
-                frozen = self.run_trial(trial, fn)
-                if end is not None:
-                    end(trial, frozen)
+                frozen = execute(trial)
                 for cb in callbacks:
                     cb.on_trial_end(self, trial, frozen)
-                if trial.status != TrialStatus.INVALID:
+                if frozen.status != TrialStatus.INVALID:
                     done += 1
         finally:
+            # The worker id dies with the loop, so a trial this loop left RUNNING (Ctrl-C) is taken
+            # over by the next search, in this process or another.
             release_worker(self.worker)
             for cb in callbacks:
                 cb.on_search_end(self)
@@ -512,84 +516,3 @@ def _conditions_key(item: Mapping[str, Any]) -> str:
     import json
 
     return json.dumps(item["config"].get("conditions", []), sort_keys=True)
-
-
-def _adapt_objective(objective: Callable[..., Any]) -> Callable[[HyperParameters, Trial], Any]:
-    try:
-        params = [
-            p for p in inspect.signature(objective).parameters.values()
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        ]
-    except (TypeError, ValueError):
-        params = []
-    if len(params) >= 2:
-        return lambda hp, trial: objective(hp, trial)
-    return lambda hp, trial: objective(hp)
-
-
-def create_study(
-    directory: str | None = None,
-    project_name: str | None = None,
-    *,
-    storage: str | Storage | None = None,
-    objective: Any = None,
-    algorithm: str | Sampler = "random",
-    seed: int | None = None,
-    max_trials: int | None = None,
-    hyperparameters: HyperParameters | None = None,
-    max_retries_per_trial: int = 0,
-    max_consecutive_failed_trials: int | None = 3,
-    tune_new_entries: bool = True,
-    allow_new_entries: bool = True,
-    overwrite: bool = False,
-) -> Study:
-    """Create a study, or resume the one stored under ``directory/project_name``.
-
-    Without ``storage`` the study is an SQLite file in ``directory/project_name`` (``directory``
-    defaults to the current folder); ``storage=":memory:"`` keeps it in this process only; any
-    SQLAlchemy URL (or the ``HYPERKNOB_STORAGE`` variable) points elsewhere.
-    """
-    import os
-
-    project_name = project_name or "untitled_project"
-    project_dir = os.path.join(directory or ".", project_name)
-    store = open_storage(storage, project_dir)
-    settings = StudySettings(
-        max_trials=max_trials,
-        max_retries_per_trial=max_retries_per_trial,
-        max_consecutive_failed_trials=max_consecutive_failed_trials,
-        tune_new_entries=tune_new_entries,
-        allow_new_entries=allow_new_entries,
-    )
-    return Study(
-        store, project_name, objective=objective, sampler=algorithm, seed=seed, settings=settings,
-        hyperparameters=hyperparameters, overwrite=overwrite, project_dir=project_dir,
-    )
-
-
-def load_study(directory: str | None = None, project_name: str | None = None, *, storage: str | Storage | None = None) -> Study:
-    """Open an existing study for reading or for more trials; errors if there is none."""
-    import os
-
-    project_name = project_name or "untitled_project"
-    project_dir = os.path.join(directory or ".", project_name)
-    store = open_storage(storage, project_dir)
-    record = store.load_study(project_name)
-    if record is None:
-        names = ", ".join(r.name for r in store.list_studies()) or "none"
-        raise ValueError(f"No study named '{project_name}' in {store.url} (studies there: {names}).")
-    config = record.config
-    return Study(
-        store, project_name, objective=objective_from_config(config["objective"]), sampler=config.get("algorithm", "random"),
-        seed=config["seed"], settings=StudySettings(max_trials=config.get("max_trials")), project_dir=project_dir,
-    )
-
-
-def optimize(
-    func: Callable[..., Any], /, n_trials: int | None = None, timeout: float | None = None, *, verbose: int = 1,
-    max_trials: int | None = None, **study_kwargs: Any,
-) -> Study:
-    """One call: create (or resume) a study with ``create_study(**study_kwargs)`` and run ``func(hp)``
-    (or ``func(hp, trial)``) on it; returns the study."""
-    study = create_study(max_trials=max_trials, **study_kwargs)
-    return study.optimize(func, n_trials=n_trials, timeout=timeout, verbose=verbose)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import logging
 import os
-import time
 import traceback
 from typing import Any
 
@@ -23,13 +22,10 @@ from hyperknob.storage import Storage, open_storage
 from hyperknob.study.display import default_callbacks, format_value
 from hyperknob.study.results import convert_results
 from hyperknob.study.trial import Trial
-from hyperknob.study.workers import release_worker
 
 __all__ = ["BaseTuner"]
 
 logger = logging.getLogger("hyperknob")
-
-_IDLE_SLEEP_S = 0.2
 
 
 class BaseTuner:
@@ -124,40 +120,35 @@ class BaseTuner:
         """Run trials until the budget is spent or the space is exhausted; arguments go to ``run_trial``."""
         verbose = fit_kwargs.get("verbose", 1)
         self.oracle.verbose = verbose
-        study = self.study
-        callbacks = default_callbacks(verbose)
-        study.stop_reason = None
-        from hyperknob.study.workers import new_worker_id
-
-        study.worker = new_worker_id()
         self.on_search_begin()
-        for cb in callbacks:
-            cb.on_search_begin(study)
         try:
-            while True:
-                self.pre_create_trial()
-                trial = self.oracle.create_trial(self.tuner_id)
-                if trial.status == TrialStatus.STOPPED:
-                    break
-                if trial.status == TrialStatus.IDLE:
-                    time.sleep(_IDLE_SLEEP_S)
-                    continue
-                for cb in callbacks:
-                    cb.on_trial_begin(study, trial)
-                self.on_trial_begin(trial)
-                self._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
-                self.on_trial_end(trial)
-                frozen = trial._frozen or study.storage.get_trial(study.study_id, trial.number)  # type: ignore[arg-type]
-                for cb in callbacks:
-                    cb.on_trial_end(study, trial, frozen if trial.status != TrialStatus.INVALID else _as_invalid(frozen))
+            self.study.run_loop(
+                self._next_trial,
+                lambda trial: self._execute(trial, fit_args, fit_kwargs),
+                callbacks=default_callbacks(verbose),
+            )
         finally:
             self.oracle._running.clear()
-            release_worker(study.worker)
-            for cb in callbacks:
-                cb.on_search_end(study)
-        if study.stop_reason == "exhausted":
-            logger.info("Search stopped: %s.", study.sampler.exhausted_message())
         self.on_search_end()
+
+    def _next_trial(self) -> Trial | None:
+        self.pre_create_trial()
+        trial = self.oracle.create_trial(self.tuner_id)
+        if trial.status == TrialStatus.IDLE:
+            self.study.stop_reason = "idle"
+            return None
+        return None if trial.status == TrialStatus.STOPPED else trial
+
+    def _execute(self, trial: Trial, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> FrozenTrial:
+        self.on_trial_begin(trial)
+        self._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
+        self.on_trial_end(trial)
+        if trial._frozen is None:
+            raise RuntimeError(
+                f"Trial {trial.trial_id} was not recorded: an override of on_trial_end must call "
+                "super().on_trial_end(trial)."
+            )
+        return trial._frozen
 
     def _try_run_and_update_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> None:
         try:
@@ -264,9 +255,3 @@ class BaseTuner:
 
     def reload(self) -> None:
         pass
-
-
-def _as_invalid(frozen: FrozenTrial) -> FrozenTrial:
-    import dataclasses
-
-    return dataclasses.replace(frozen, status=TrialStatus.INVALID)

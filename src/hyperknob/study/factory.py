@@ -1,0 +1,94 @@
+"""Ways to get a study: create or resume one, open one for reading, or run a search in one call."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable
+from typing import Any
+
+from hyperknob.objective import objective_from_config
+from hyperknob.samplers import Sampler
+from hyperknob.space.hyperparameters import HyperParameters
+from hyperknob.storage import Storage, open_storage
+from hyperknob.study.study import Study, StudySettings
+from hyperknob.study.trial import Trial
+
+__all__ = ["adapt_objective", "create_study", "load_study", "optimize"]
+
+
+def adapt_objective(objective: Callable[..., Any]) -> Callable[[HyperParameters, Trial], Any]:
+    try:
+        params = [
+            p for p in inspect.signature(objective).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        params = []
+    if len(params) >= 2:
+        return lambda hp, trial: objective(hp, trial)
+    return lambda hp, trial: objective(hp)
+
+
+def create_study(
+    directory: str | None = None,
+    project_name: str | None = None,
+    *,
+    storage: str | Storage | None = None,
+    objective: Any = None,
+    algorithm: str | Sampler = "random",
+    seed: int | None = None,
+    max_trials: int | None = None,
+    hyperparameters: HyperParameters | None = None,
+    max_retries_per_trial: int = 0,
+    max_consecutive_failed_trials: int | None = 3,
+    tune_new_entries: bool = True,
+    allow_new_entries: bool = True,
+    overwrite: bool = False,
+) -> Study:
+    """Create a study, or resume the one stored under ``directory/project_name``.
+
+    Without ``storage`` the study is an SQLite file in ``directory/project_name`` (``directory``
+    defaults to the current folder); ``storage=":memory:"`` keeps it in this process only; any
+    SQLAlchemy URL (or the ``HYPERKNOB_STORAGE`` variable) points elsewhere.
+    """
+    project_name = project_name or "untitled_project"
+    project_dir = os.path.join(directory or ".", project_name)
+    store = open_storage(storage, project_dir)
+    settings = StudySettings(
+        max_trials=max_trials,
+        max_retries_per_trial=max_retries_per_trial,
+        max_consecutive_failed_trials=max_consecutive_failed_trials,
+        tune_new_entries=tune_new_entries,
+        allow_new_entries=allow_new_entries,
+    )
+    return Study(
+        store, project_name, objective=objective, sampler=algorithm, seed=seed, settings=settings,
+        hyperparameters=hyperparameters, overwrite=overwrite, project_dir=project_dir,
+    )
+
+
+def load_study(directory: str | None = None, project_name: str | None = None, *, storage: str | Storage | None = None) -> Study:
+    """Open an existing study for reading or for more trials; errors if there is none."""
+    project_name = project_name or "untitled_project"
+    project_dir = os.path.join(directory or ".", project_name)
+    store = open_storage(storage, project_dir)
+    record = store.load_study(project_name)
+    if record is None:
+        names = ", ".join(r.name for r in store.list_studies()) or "none"
+        raise ValueError(f"No study named '{project_name}' in {store.url} (studies there: {names}).")
+    config = record.config
+    return Study(
+        store, project_name, objective=objective_from_config(config["objective"]), sampler=config.get("algorithm", "random"),
+        seed=config["seed"], settings=StudySettings(max_trials=config.get("max_trials")), project_dir=project_dir,
+    )
+
+
+def optimize(
+    func: Callable[..., Any], /, n_trials: int | None = None, timeout: float | None = None, *, verbose: int = 1,
+    max_trials: int | None = None, **study_kwargs: Any,
+) -> Study:
+    """One call: create (or resume) a study with ``create_study(**study_kwargs)`` and run ``func(hp)``
+    (or ``func(hp, trial)``) on it; returns the study."""
+    study = create_study(max_trials=max_trials, **study_kwargs)
+    return study.optimize(func, n_trials=n_trials, timeout=timeout, verbose=verbose)
