@@ -11,7 +11,7 @@ PUBLIC = {
     "BaseTuner", "FrozenTrial", "GridSearch", "GridSearchOracle", "HyperModel", "HyperParameters", "Objective",
     "Oracle", "RandomSearch", "RandomSearchOracle", "Study", "StudyCallback", "Trial", "TrialStatus", "Tuner",
     "__version__", "create_study", "engine", "errors", "exceptions", "load_study", "optimize", "oracles", "samplers",
-    "space", "storage", "tuners",
+    "space", "storage", "synchronized", "tuners",
 }
 
 

@@ -20,6 +20,7 @@ _EXPORTS = {
     "Oracle": "hyperknob.oracles.oracle",
     "RandomSearchOracle": "hyperknob.oracles.search_oracles",
     "GridSearchOracle": "hyperknob.oracles.search_oracles",
+    "synchronized": "hyperknob.oracles.oracle",
     "BaseTuner": "hyperknob.tuners.base_tuner",
     "Tuner": "hyperknob.tuners.tuner",
     "RandomSearch": "hyperknob.tuners.search_tuners",

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hyperknob._types import Direction
-from hyperknob.exceptions import FatalValueError
+from hyperknob.exceptions import FatalTypeError, FatalValueError
 
 __all__ = ["DefaultObjective", "MultiObjective", "Objective", "create_objective", "infer_metric_direction"]
 
@@ -157,7 +157,7 @@ def create_objective(objective: Any) -> Objective:
         parts = [create_objective(o) for o in objective]
         return parts[0] if len(parts) == 1 else MultiObjective(parts)
     if not isinstance(objective, str):
-        raise FatalValueError(
+        raise FatalTypeError(
             f"objective={objective!r} is not understood; pass a metric name such as 'val_loss', "
             "an hyperknob.Objective('name', direction='min'|'max'), or a list of those."
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -25,10 +25,22 @@ from hyperknob.storage import Storage, trial_id_for
 from hyperknob.study.study import Study, StudySettings
 from hyperknob.study.trial import Trial
 
-if TYPE_CHECKING:
-    pass
+__all__ = ["Oracle", "synchronized"]
 
-__all__ = ["Oracle"]
+
+def synchronized(func: Any) -> Any:
+    """KerasTuner's decorator for Oracle methods called from several threads: one call at a time
+    per oracle. Studies are already safe across processes; this keeps threads in one process apart."""
+    import functools
+    import threading
+
+    @functools.wraps(func)
+    def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        lock = self.__dict__.setdefault("_synchronized_lock", threading.RLock())
+        with lock:
+            return func(self, *args, **kwargs)
+
+    return wrapped
 
 
 class Oracle:

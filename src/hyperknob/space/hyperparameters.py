@@ -255,7 +255,10 @@ class HyperParameters:
         return hps
 
     def copy(self) -> HyperParameters:
-        return HyperParameters.from_config(self.get_config())
+        """An independent container with the same space, values and predefined overrides."""
+        hps = HyperParameters.from_config(self.get_config())
+        hps._override_names = set(self._override_names)
+        return hps
 
     def merge(self, hps: HyperParameters | Sequence[P.HyperParameter], overwrite: bool = True) -> None:
         """Add definitions from another container; ``overwrite`` replaces same-named ones' values."""

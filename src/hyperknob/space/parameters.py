@@ -40,9 +40,11 @@ def _unit_from_index(index: int, n: int) -> float:
     return (index + 0.5) / n
 
 
-def _clean_float(x: float) -> float:
-    """Drop the 0.30000000000000004 noise that stepping by a decimal step leaves."""
-    return float(f"{x:.12g}")
+def _tidy(raw: float, gap: float) -> float:
+    """Drop the 0.30000000000000004 noise that stepping by a decimal step leaves, but only when
+    that moves the value by a negligible part of the distance to its grid neighbour."""
+    candidate = float(f"{raw:.12g}")
+    return candidate if abs(candidate - raw) <= gap * 1e-6 else raw
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,16 +185,26 @@ class _Numerical(HyperParameter):
                         f"step={self.step} multiplies past the range [{self.min_value}, {self.max_value}]",
                         "Use a step no larger than max_value / min_value.",
                     )
-        if self.default_value is not None and not self.contains(self.default_value):
-            raise self._fail(
-                f"default={self.default_value!r} is not in the range [{self.min_value}, {self.max_value}]"
-                + (f" on step {self.step}" if self.step is not None else ""),
-                "Pass a default inside the range (or leave it out: the default is min_value).",
-            )
+        if self.default_value is not None:
+            if not self.contains(self.default_value):
+                raise self._fail(
+                    f"default={self.default_value!r} is not in the range [{self.min_value}, {self.max_value}]"
+                    + (f" on step {self.step}" if self.step is not None else ""),
+                    "Pass a default inside the range (or leave it out: the default is min_value).",
+                )
+            if self.step is not None:
+                # Store the grid value itself, so the default and its grid point are one value.
+                snapped = self._grid_value(int(round(self._index_of(self.default_value))))
+                object.__setattr__(self, "default_value", type(self.default_value)(snapped))
 
     @property
     def default(self) -> Any:
-        return self.min_value if self.default_value is None else self.default_value
+        if self.default_value is not None:
+            return self.default_value
+        if self.step is not None and self.sampling == "reverse_log":
+            # min_value is not on a stepped reverse_log grid; its smallest grid value is.
+            return min(self.grid_values())  # type: ignore[type-var]
+        return self.min_value
 
     # --- continuous maps ------------------------------------------------------------------------
     def _scale(self, u: float, max_value: float) -> float:
@@ -225,10 +237,22 @@ class _Numerical(HyperParameter):
     def _value_at(self, index: int) -> float:
         lo, hi, step = self.min_value, self.max_value, self.step
         if self.sampling == "linear":
-            return lo + index * step
-        if self.sampling == "log":
-            return lo * step**index
-        return hi + lo - lo * step**index
+            raw = lo + index * step
+        elif self.sampling == "log":
+            raw = lo * step**index
+        else:
+            raw = hi + lo - lo * step**index
+        # The step count tolerates rounding, so the last value may overshoot a bound by a hair.
+        return min(max(raw, lo), hi)
+
+    def _grid_value(self, index: int) -> float:
+        """The index-th grid value as the user sees it (tidied of float noise, inside the bounds)."""
+        raw = self._value_at(index)
+        n = self._n_steps()
+        if n == 1:
+            return raw
+        neighbour = self._value_at(index + 1 if index + 1 < n else index - 1)
+        return min(max(_tidy(raw, abs(neighbour - raw)), self.min_value), self.max_value)
 
     def _index_of(self, value: float) -> float:
         lo, hi, step = self.min_value, self.max_value, self.step
@@ -246,7 +270,9 @@ class _Numerical(HyperParameter):
         nearest = round(index)
         if not 0 <= nearest < self._n_steps():
             return False
-        return math.isclose(self._value_at(nearest), value, rel_tol=1e-9, abs_tol=1e-12)
+        grid_value = self._grid_value(nearest)
+        gap = abs(self._value_at(min(nearest + 1, self._n_steps() - 1)) - self._value_at(max(nearest - 1, 0)))
+        return math.isclose(grid_value, value, rel_tol=1e-12, abs_tol=gap * 1e-9)
 
     def _numerical_config(self) -> dict[str, Any]:
         return {
@@ -394,14 +420,14 @@ class Float(_Numerical):
     def grid_values(self) -> tuple[float, ...] | None:
         if self.step is None:
             return (self.min_value,) if self.min_value == self.max_value else None
-        return tuple(_clean_float(self._value_at(i)) for i in range(self._n_steps()))
+        return tuple(self._grid_value(i) for i in range(self._n_steps()))
 
     def from_unit(self, u: float) -> float:
         u = min(max(float(u), 0.0), 1.0)
         if self.step is None:
             value = self._scale(u, self.max_value)
             return min(max(value, self.min_value), self.max_value)
-        return _clean_float(self._value_at(_index_from_unit(u, self._n_steps())))
+        return self._grid_value(_index_from_unit(u, self._n_steps()))
 
     def to_unit(self, value: Any) -> float:
         if self.step is None:
@@ -467,6 +493,11 @@ class Choice(HyperParameter):
                 f"{sorted(t.__name__ for t in types)}",
                 "Make them one type, e.g. [0.5, 1.0, 2.0] rather than [0.5, 1, 2].",
                 type_error=True,
+            )
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            raise self._fail(
+                f"values must be finite numbers, received {values}",
+                "Leave NaN and infinity out; they cannot be compared or stored as JSON.",
             )
         if len(set(values)) != len(values):
             raise self._fail(f"values contain duplicates: {values}", "List each value once.")
@@ -578,6 +609,11 @@ class Fixed(HyperParameter):
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "conditions", tuple(conditions))
         _check_name(name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self._fail(
+                f"value must be a finite number, received {value!r}",
+                "Use a finite value; NaN and infinity cannot be compared or stored as JSON.",
+            )
         if value is not None and not isinstance(value, (int, float, str, bool)):
             raise self._fail(
                 f"value must be an int, float, str, bool or None, received {value!r} ({type(value).__name__})",

@@ -9,7 +9,6 @@ the first active one decides the value.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -37,8 +36,8 @@ def grid_axis(hp: HyperParameter) -> tuple[Any, ...]:
 
 
 def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
+    # Exact: a stepped default is stored as its grid value, so no tolerance is needed (and any
+    # tolerance would merge distinct small values).
     return a == b and isinstance(a, bool) == isinstance(b, bool)
 
 

@@ -280,8 +280,12 @@ class Study:
         if not self.settings.allow_new_entries:
             hps._frozen_names = frozenset(p.name for p in self._space)
         if self.settings.tune_new_entries:
+            # A parameter the study already knows but the proposal left out (its parent's value was
+            # changed by user code, say) is drawn by the sampler; one the study has never seen
+            # takes its default, KerasTuner's rule for a first definition, and is tuned from then on.
+            known = {p.name for p in self._space}
             rng = self._rng(frozen.number, stream=1)
-            hps._suggest = lambda hp: self.sampler.suggest(hp, rng)
+            hps._suggest = lambda hp: self.sampler.suggest(hp, rng) if hp.name in known else hp.default
         trial = Trial(hps, trial_id=frozen.trial_id, status=TrialStatus.RUNNING)
         trial.number = frozen.number
         trial.run_count = frozen.run_count

@@ -41,6 +41,12 @@ class Tuner(BaseTuner):
         executions_per_trial: int = 1,
         **kwargs: Any,
     ) -> None:
+        if hypermodel is None and type(self).run_trial is Tuner.run_trial:
+            raise ValueError(
+                "Received hypermodel=None. A Tuner without a hypermodel must define the search in "
+                "run_trial(): subclass it and override run_trial(trial, *args, **kwargs), or pass "
+                "hypermodel=build_fn."
+            )
         if not isinstance(executions_per_trial, int) or executions_per_trial < 1:
             raise ValueError(f"executions_per_trial must be a positive integer, received {executions_per_trial!r}.")
         super().__init__(

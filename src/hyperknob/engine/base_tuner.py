@@ -1,0 +1,3 @@
+from hyperknob.tuners.base_tuner import BaseTuner
+
+__all__ = ["BaseTuner"]

@@ -1,0 +1,3 @@
+from hyperknob.hypermodel import HyperModel
+
+__all__ = ["HyperModel"]

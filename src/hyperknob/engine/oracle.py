@@ -1,0 +1,4 @@
+from hyperknob.objective import Objective
+from hyperknob.oracles.oracle import Oracle, synchronized
+
+__all__ = ["Objective", "Oracle", "synchronized"]

@@ -1,0 +1,3 @@
+from hyperknob.tuners.tuner import Tuner
+
+__all__ = ["Tuner"]
