@@ -65,6 +65,11 @@ class HyperParameter:
         """All values of a finite domain in a stable order, or None for a continuous one."""
         raise NotImplementedError
 
+    def grid_count(self) -> int | None:
+        """How many values ``grid_values`` holds, without building it (None: continuous)."""
+        values = self.grid_values()
+        return None if values is None else len(values)
+
     def contains(self, value: Any) -> bool:
         raise NotImplementedError
 
@@ -249,8 +254,8 @@ class _Numerical(HyperParameter):
         """The index-th grid value as the user sees it (tidied of float noise, inside the bounds)."""
         raw = self._value_at(index)
         n = self._n_steps()
-        if n == 1:
-            return raw
+        if n == 1 or index == 0:
+            return raw  # the first value is the bound the user wrote, exactly
         neighbour = self._value_at(index + 1 if index + 1 < n else index - 1)
         return min(max(_tidy(raw, abs(neighbour - raw)), self.min_value), self.max_value)
 
@@ -348,6 +353,9 @@ class Int(_Numerical):
             return False
         return self.step is None or self._on_step(value)
 
+    def grid_count(self) -> int:
+        return self.max_value - self.min_value + 1 if self.step is None else self._n_steps()
+
     def grid_values(self) -> tuple[int, ...]:
         if self.step is None:
             return tuple(range(self.min_value, self.max_value + 1))
@@ -416,6 +424,11 @@ class Float(_Numerical):
         if not lo - tol <= value <= hi + tol:
             return False
         return self.step is None or self._on_step(value)
+
+    def grid_count(self) -> int | None:
+        if self.step is None:
+            return 1 if self.min_value == self.max_value else None
+        return self._n_steps()
 
     def grid_values(self) -> tuple[float, ...] | None:
         if self.step is None:

@@ -72,20 +72,22 @@ def iter_grid(space: Sequence[HyperParameter]) -> Iterator[dict[str, Any]]:
 
 def grid_size(space: Sequence[HyperParameter], limit: int = 1_000_000) -> int | None:
     """How many configurations the space has, or None when it is continuous or larger than ``limit``."""
-    if any(hp.grid_values() is None for hp in space):
-        return None
+    counts: dict[str, int] = {}
+    for hp in space:
+        count = hp.grid_count()
+        if count is None:
+            return None
+        counts.setdefault(hp.name, count)
     # Without conditions the product is exact; with them, count by walking (bounded by ``limit``).
     if all(not hp.conditions for hp in space):
         total = 1
-        seen: set[str] = set()
-        for hp in space:
-            if hp.name in seen:
-                continue
-            seen.add(hp.name)
-            total *= len(grid_axis(hp))
+        for count in counts.values():
+            total *= count
             if total > limit:
                 return None
         return total
+    if any(count > limit for count in counts.values()):
+        return None
     count = 0
     for _ in iter_grid(space):
         count += 1
