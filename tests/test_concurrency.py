@@ -14,11 +14,19 @@ import hyperknob as hk
 
 WORKER = textwrap.dedent(
     """
-    import sys, hyperknob as hk
+    import pathlib, sys, time, hyperknob as hk
     directory, budget = sys.argv[1], int(sys.argv[2])
     def objective(hp):
+        time.sleep(0.002)
         return hp.Float("x", -10, 10) ** 2 + hp.Int("k", 0, 1000)
     study = hk.create_study(directory, "shared", seed=7)
+    # Start together: without this barrier the first worker may finish all trials before the
+    # others have imported anything, and the test would not test sharing.
+    ready = pathlib.Path(directory, "ready")
+    ready.mkdir(exist_ok=True)
+    (ready / str(hk.__name__ + str(__import__("os").getpid()))).touch()
+    while len(list(ready.iterdir())) < 4:
+        time.sleep(0.01)
     study.optimize(objective, max_trials=budget, verbose=0)
     """
 )
@@ -38,7 +46,7 @@ def test_four_processes_share_one_budget(tmp_path):
     assert all(t.status == hk.TrialStatus.COMPLETED for t in trials)
     assert len({t.trial_id for t in trials}) == 200
     assert len({json.dumps(dict(t.values), sort_keys=True) for t in trials}) == 200
-    assert len({t.worker.rsplit(":", 2)[1] for t in trials}) >= 2  # the work really was shared
+    assert len({t.worker.rsplit(":", 2)[1] for t in trials}) == 4  # every process ran trials
 
 
 KILLABLE = textwrap.dedent(

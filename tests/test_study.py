@@ -221,6 +221,6 @@ def test_library_never_configures_the_root_logger():
 def test_display_shows_progress_and_verbose_zero_is_silent(capsys):
     hk.optimize(quadratic, n_trials=3, storage=":memory:", verbose=1)
     shown = capsys.readouterr().out
-    assert "Trial 2" in shown and "best" in shown and "3/3" in shown and "elapsed" in shown
+    assert "Trial 0002" in shown and "best" in shown and "3/3" in shown and "elapsed" in shown
     hk.optimize(quadratic, n_trials=3, storage=":memory:", verbose=0)
     assert capsys.readouterr().out == ""

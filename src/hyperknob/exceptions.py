@@ -8,7 +8,8 @@
     ├── SearchSpaceError (ValueError)   a hyperparameter definition is wrong
     │   └── SearchSpaceTypeError (TypeError)  ... because of a value's type
     ├── StorageError
-    │   └── StudyVersionError   the study file was written by another schema version or program
+    │   ├── StudyVersionError   the study file was written by another schema version or program
+    │   └── TrialNotOwnedError  a worker wrote a trial it no longer runs
     └── FatalError              stop the whole search at once
         ├── FatalValueError (ValueError)
         ├── FatalTypeError (TypeError)
@@ -32,6 +33,7 @@ __all__ = [
     "SearchSpaceTypeError",
     "StorageError",
     "StudyVersionError",
+    "TrialNotOwnedError",
     "TrialPruned",
 ]
 
@@ -62,6 +64,10 @@ class SearchSpaceTypeError(SearchSpaceError, TypeError):
 
 class StorageError(HyperknobError):
     """The study storage cannot be opened or written."""
+
+
+class TrialNotOwnedError(StorageError):
+    """A worker tried to write a trial it no longer runs (finished, taken over, or study overwritten)."""
 
 
 class StudyVersionError(StorageError):

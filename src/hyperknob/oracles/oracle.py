@@ -20,7 +20,6 @@ from hyperknob.objective import Objective, create_objective
 from hyperknob.samplers import Sampler, TrialsView
 from hyperknob.samplers.base import IDLE
 from hyperknob.space.hyperparameters import HyperParameters
-from hyperknob.space.search_space import config_key, values_by_walking
 from hyperknob.storage import Storage, trial_id_for
 from hyperknob.study.study import Study, StudySettings
 from hyperknob.study.trial import Trial
@@ -169,14 +168,10 @@ class Oracle:
 
     def _random_values(self) -> dict[str, Any] | None:
         """KerasTuner's helper for custom oracles: random values not tried before, or None."""
+        from hyperknob.samplers import RandomSampler
+
         view, rng = self._current()
-        space = self.study.space
-        tried = view.tried_keys(space)
-        for _ in range(20):
-            values = values_by_walking(space, lambda hp: hp.from_unit(float(rng.random())))
-            if config_key(values) not in tried:
-                return values
-        return None
+        return RandomSampler().propose(self.study.space, view, rng)
 
     def score_trial(self, trial: Trial) -> None:
         """Set ``trial.score`` and ``trial.best_step``; override to score differently."""
@@ -213,11 +208,14 @@ class Oracle:
         self.study.report(trial, step, dict(metrics))
         return trial
 
-    def end_trial(self, trial: Trial) -> FrozenTrial:
-        """Record the trial's end; ``trial.status`` says how it ended (COMPLETED, INVALID, FAILED, STOPPED)."""
+    def _forget(self, trial: Trial) -> None:
         for tuner_id, running in list(self._running.items()):
             if running is trial or running.trial_id == trial.trial_id:
                 del self._running[tuner_id]
+
+    def end_trial(self, trial: Trial) -> FrozenTrial:
+        """Record the trial's end; ``trial.status`` says how it ended (COMPLETED, INVALID, FAILED, STOPPED)."""
+        self._forget(trial)
         status = trial.status if trial.status != TrialStatus.RUNNING else TrialStatus.COMPLETED
         return self.study.tell(trial, status=status, message=trial.message)
 

@@ -39,6 +39,8 @@ class HyperParameters:
         # Names the user predefined in the tuner's `hyperparameters`: their definition wins over a
         # different one in build(hp), as in KerasTuner.
         self._override_names: set[str] = set()
+        # Names declared through hp.X(...) on this container (as opposed to loaded from a study).
+        self._declared: set[str] = set()
 
     # --- scopes -----------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -115,10 +117,17 @@ class HyperParameters:
         if existing is None:
             return self._register(hp)
         if not existing.same_definition(hp) and hp.name not in self._override_names:
+            if hp.name not in self._declared:
+                raise SearchSpaceError(
+                    f"'{hp.name}' is declared as {hp!r}, but the stored study defines it as {existing!r}. "
+                    "A study keeps its search space: to search a changed space, start a new study "
+                    "(overwrite=True or another project_name), or declare it as the study does."
+                )
             raise SearchSpaceError(
                 f"'{hp.name}' is declared again with a different definition: first {existing!r}, now {hp!r}. "
                 "Give the second one its own name (or use hp.name_scope), or declare it the same way each time."
             )
+        self._declared.add(hp.name)
         if not self.is_active(existing):
             return None
         if hp.name not in self.values:
@@ -126,6 +135,7 @@ class HyperParameters:
         return self.values[hp.name]
 
     def _register(self, hp: P.HyperParameter, overwrite: bool = False) -> Any:
+        self._declared.add(hp.name)
         for condition in hp.conditions:
             if condition.name == hp.name:
                 raise SearchSpaceError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -122,7 +123,19 @@ def _check_name(name: Any) -> None:
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _plain(x: Any) -> Any:
+    """numpy scalars (np.float64, np.int64, np.bool_, np.str_) as the Python values they hold."""
+    if isinstance(x, (bool, int, float, str)) and type(x) in (bool, int, float, str):
+        return x
+    item = getattr(x, "item", None)
+    if callable(item) and getattr(x, "shape", None) == ():
+        return item()
+    if isinstance(x, str):
+        return str(x)
+    return x
 
 
 @dataclasses.dataclass(frozen=True)
@@ -489,7 +502,8 @@ class Choice(HyperParameter):
         _check_name(name)
         if isinstance(values, (str, bytes)) or values is None:
             raise self._fail(f"values must be a list, received {values!r}", "Pass a list such as ['adam', 'sgd'].")
-        values = list(values)
+        values = [_plain(v) for v in values]
+        default = _plain(default)
         if not values:
             raise self._fail("received an empty list of values", "Pass at least one value.")
         types = {type(v) for v in values}
@@ -575,6 +589,7 @@ class Boolean(HyperParameter):
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "conditions", tuple(conditions))
         _check_name(name)
+        default = _plain(default)
         if default is None:
             default = False
         if not isinstance(default, bool):
@@ -622,6 +637,7 @@ class Fixed(HyperParameter):
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "conditions", tuple(conditions))
         _check_name(name)
+        value = _plain(value)
         if isinstance(value, float) and not math.isfinite(value):
             raise self._fail(
                 f"value must be a finite number, received {value!r}",

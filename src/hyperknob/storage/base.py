@@ -10,12 +10,15 @@ run the same trial twice, and never overspend a shared ``max_trials`` budget.
 from __future__ import annotations
 
 import abc
+import contextlib
 import dataclasses
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from hyperknob._types import FrozenTrial, TrialStatus
+from hyperknob.exceptions import StorageError, TrialNotOwnedError
 
 __all__ = ["Claim", "Proposal", "Storage", "StudyRecord", "trial_id_for"]
 
@@ -54,20 +57,35 @@ OrphanFn = Callable[[FrozenTrial], bool]
 
 
 def trial_id_for(number: int, max_trials: int | None) -> str:
-    """KerasTuner's trial ids: the number, zero-padded to the width of ``max_trials``."""
-    width = len(str(max_trials)) if max_trials else 1
-    return f"{number:0{width}d}"
+    """KerasTuner's trial ids: the number, zero-padded to the width of ``str(max_trials)``
+    (four digits without a budget, as KerasTuner's ``len(str(None))`` gives)."""
+    return f"{number:0{len(str(max_trials))}d}"
+
+
+class ClaimTransaction(Protocol):
+    """What a backend exposes inside one atomic claim: the study's trials and config, and writes."""
+
+    trials: list[FrozenTrial]
+    config: dict[str, Any]
+
+    def insert(self, trial: FrozenTrial) -> None: ...
+
+    def write(self, trial: FrozenTrial, fields: Sequence[str]) -> None: ...
 
 
 class Storage(abc.ABC):
-    """A backend. Implementations must make ``claim_trial`` and ``update_study_config`` atomic."""
+    """A backend. Implementations provide one atomic ``_claim_transaction`` and plain reads and writes;
+    the claiming rules themselves live here, once for every backend."""
 
     url: str = ""
 
     # --- studies ----------------------------------------------------------------------------------
     @abc.abstractmethod
     def create_study(self, name: str, config: Mapping[str, Any], overwrite: bool = False) -> StudyRecord:
-        """Create the study, or return the existing one (``overwrite=True`` deletes it first)."""
+        """Create the study, or return the existing one (``overwrite=True`` deletes it first).
+
+        A deleted study's id is never given to another study, so a worker still holding the old id
+        fails clearly instead of writing into the new study."""
 
     @abc.abstractmethod
     def load_study(self, name: str) -> StudyRecord | None: ...
@@ -86,6 +104,10 @@ class Storage(abc.ABC):
 
     # --- trials -----------------------------------------------------------------------------------
     @abc.abstractmethod
+    def _claim_transaction(self, study_id: int) -> contextlib.AbstractContextManager[ClaimTransaction]:
+        """Hold the study exclusively (against other threads, processes and machines) while a claim
+        reads its trials and config and writes at most a few trials."""
+
     def claim_trial(
         self,
         study_id: int,
@@ -94,7 +116,42 @@ class Storage(abc.ABC):
         worker: str,
         max_trials: int | None,
         is_orphan: OrphanFn,
-    ) -> Claim: ...
+        max_orphan_runs: int | None = None,
+    ) -> Claim:
+        """The next trial for ``worker``: first a trial whose worker died, then a new one.
+
+        A dead worker's trial runs again until it has been started ``max_orphan_runs`` times; then it
+        is recorded FAILED, so a configuration that kills its process cannot crash-loop a search.
+        """
+        with self._claim_transaction(study_id) as tx:
+            for trial in tx.trials:
+                if trial.status != TrialStatus.RUNNING or not is_orphan(trial):
+                    continue
+                if max_orphan_runs is not None and trial.run_count >= max_orphan_runs:
+                    failed = dataclasses.replace(
+                        trial,
+                        status=TrialStatus.FAILED,
+                        datetime_complete=time.time(),
+                        message=(
+                            f"The worker running this trial ({trial.worker}) died during each of its "
+                            f"{trial.run_count} runs; it is not run again (raise max_retries_per_trial to "
+                            "allow more runs)."
+                        ),
+                    )
+                    tx.write(failed, ("status", "datetime_complete", "message"))
+                    continue
+                resumed = resumed_trial(trial, worker)
+                tx.write(resumed, ("worker", "run_count", "datetime_start", "heartbeat", "metrics", "message"))
+                return Claim(resumed, resumed=True)
+            max_trials = tx.config.get("max_trials", max_trials)
+            if max_trials is not None and len(tx.trials) >= max_trials:
+                return Claim(None, reason="budget")
+            proposal = propose(tx.trials, len(tx.trials), tx.config)
+            if not isinstance(proposal, Proposal):
+                return Claim(None, reason=proposal)
+            trial = new_trial(study_id, len(tx.trials), proposal, worker, max_trials)
+            tx.insert(trial)
+            return Claim(trial)
 
     @abc.abstractmethod
     def get_trials(self, study_id: int, statuses: Sequence[TrialStatus] | None = None) -> list[FrozenTrial]: ...
@@ -103,12 +160,19 @@ class Storage(abc.ABC):
     def get_trial(self, study_id: int, number: int) -> FrozenTrial: ...
 
     @abc.abstractmethod
-    def report(self, study_id: int, number: int, step: int, metrics: Mapping[str, float]) -> None:
-        """Append one step of metrics to a running trial's history (and beat its heart)."""
+    def report(
+        self, study_id: int, number: int, step: int, metrics: Mapping[str, float], *, owner: str | None = None
+    ) -> None:
+        """Append one step of metrics to a running trial's history (and beat its heart).
+
+        With ``owner``, the trial must still be RUNNING under that worker (else ``TrialNotOwnedError``)."""
 
     @abc.abstractmethod
-    def update_trial(self, study_id: int, number: int, **fields: Any) -> FrozenTrial:
-        """Set fields of a trial (status, score, best_step, message, values, space, run_count, ...)."""
+    def update_trial(self, study_id: int, number: int, *, owner: str | None = None, **fields: Any) -> FrozenTrial:
+        """Set fields of a trial (status, score, best_step, message, values, metrics, run_count, ...).
+
+        With ``owner``, the trial must still be RUNNING under that worker (else ``TrialNotOwnedError``):
+        a worker whose trial was taken over, or whose study was overwritten, never overwrites it."""
 
     def finish_trial(
         self,
@@ -119,13 +183,14 @@ class Storage(abc.ABC):
         score: float | None = None,
         best_step: int | None = None,
         message: str | None = None,
+        owner: str | None = None,
     ) -> FrozenTrial:
         return self.update_trial(
-            study_id, number, status=status, score=score, best_step=best_step, message=message,
+            study_id, number, owner=owner, status=status, score=score, best_step=best_step, message=message,
             datetime_complete=time.time(),
         )
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional for backends without connections
         """Release connections."""
 
     def __enter__(self) -> Storage:
@@ -133,6 +198,21 @@ class Storage(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def not_owned(study_id: int, number: int, owner: str) -> TrialNotOwnedError:
+    return TrialNotOwnedError(
+        f"Trial number {number} of study {study_id} is no longer run by this worker ({owner}): it was already "
+        "finished, taken over by another worker after this one was thought dead, or the study was overwritten "
+        "or deleted by another process. Nothing was written."
+    )
+
+
+def study_gone(study_id: int, url: str) -> StorageError:
+    return StorageError(
+        f"Study id {study_id} no longer exists in {url}: another process deleted it or recreated it with "
+        "overwrite=True. Start this worker again to join the current study."
+    )
 
 
 def new_trial(
@@ -161,8 +241,16 @@ def resumed_trial(trial: FrozenTrial, worker: str) -> FrozenTrial:
     )
 
 
-def pick_orphan(trials: Sequence[FrozenTrial], is_orphan: OrphanFn) -> FrozenTrial | None:
-    for trial in trials:
-        if trial.status == TrialStatus.RUNNING and is_orphan(trial):
-            return trial
-    return None
+def dumps(value: Any) -> str:
+    """JSON text of stored data; numpy scalars become numbers, anything else unstorable is an error."""
+    return json.dumps(value, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "shape", None) == ():
+        return item()
+    raise TypeError(
+        f"{value!r} ({type(value).__name__}) cannot be stored: studies hold JSON data only "
+        "(numbers, strings, booleans, lists and dicts of those)."
+    )

@@ -1,28 +1,41 @@
-"""In-memory storage for throwaway studies and tests: same contract, gone with the process."""
+"""In-memory storage for throwaway studies and tests: same contract, gone with the process.
+
+Everything written is passed through JSON, so what works here also works with the SQL backend.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from hyperknob._types import FrozenTrial, MetricPoint, TrialStatus
-from hyperknob.storage.base import (
-    Claim,
-    Proposal,
-    ProposeFn,
-    OrphanFn,
-    Storage,
-    StudyRecord,
-    new_trial,
-    pick_orphan,
-    resumed_trial,
-)
+from hyperknob.storage.base import ClaimTransaction, Storage, StudyRecord, dumps, not_owned, study_gone
 
 __all__ = ["InMemoryStorage"]
+
+_JSON_FIELDS = ("values", "space", "user_attrs")
+
+
+def _json_copy(value: Any) -> Any:
+    return json.loads(dumps(value))
+
+
+class _Transaction:
+    def __init__(self, trials: list[FrozenTrial], config: dict[str, Any]) -> None:
+        self._store = trials
+        self.trials = list(trials)
+        self.config = config
+
+    def insert(self, trial: FrozenTrial) -> None:
+        self._store.append(trial)
+
+    def write(self, trial: FrozenTrial, fields: Sequence[str]) -> None:
+        self._store[trial.number] = trial
 
 
 class InMemoryStorage(Storage):
@@ -34,14 +47,19 @@ class InMemoryStorage(Storage):
         self._trials: dict[int, list[FrozenTrial]] = {}
         self._next_id = 1
 
+    def _record_by_id(self, study_id: int) -> StudyRecord:
+        for record in self._studies.values():
+            if record.study_id == study_id:
+                return record
+        raise study_gone(study_id, self.url)
+
     def create_study(self, name: str, config: Mapping[str, Any], overwrite: bool = False) -> StudyRecord:
         with self._lock:
             if overwrite:
                 self.delete_study(name)
             if name in self._studies:
                 return self._studies[name]
-            # Round-trip through JSON so that what works here also works with the SQL backend.
-            record = StudyRecord(self._next_id, name, json.loads(json.dumps(dict(config))), time.time())
+            record = StudyRecord(self._next_id, name, _json_copy(dict(config)), time.time())
             self._next_id += 1
             self._studies[name] = record
             self._trials[record.study_id] = []
@@ -63,39 +81,16 @@ class InMemoryStorage(Storage):
         self, study_id: int, update: Callable[[dict[str, Any]], dict[str, Any]]
     ) -> dict[str, Any]:
         with self._lock:
-            for name, record in self._studies.items():
-                if record.study_id == study_id:
-                    config = json.loads(json.dumps(update(json.loads(json.dumps(dict(record.config))))))
-                    self._studies[name] = dataclasses.replace(record, config=config)
-                    return config
-        raise KeyError(study_id)
+            record = self._record_by_id(study_id)
+            config = _json_copy(update(_json_copy(dict(record.config))))
+            self._studies[record.name] = dataclasses.replace(record, config=config)
+            return config
 
-    def claim_trial(
-        self, study_id: int, propose: ProposeFn, *, worker: str, max_trials: int | None, is_orphan: OrphanFn
-    ) -> Claim:
+    @contextlib.contextmanager
+    def _claim_transaction(self, study_id: int) -> Iterator[ClaimTransaction]:
         with self._lock:
-            trials = self._trials[study_id]
-            orphan = pick_orphan(trials, is_orphan)
-            if orphan is not None:
-                trial = resumed_trial(orphan, worker)
-                trials[orphan.number] = trial
-                return Claim(trial, resumed=True)
-            config = self._config_of(study_id)
-            max_trials = config.get("max_trials", max_trials)
-            if max_trials is not None and len(trials) >= max_trials:
-                return Claim(None, reason="budget")
-            proposal = propose(list(trials), len(trials), config)
-            if not isinstance(proposal, Proposal):
-                return Claim(None, reason=proposal)
-            trial = new_trial(study_id, len(trials), proposal, worker, max_trials)
-            trials.append(trial)
-            return Claim(trial)
-
-    def _config_of(self, study_id: int) -> dict[str, Any]:
-        for record in self._studies.values():
-            if record.study_id == study_id:
-                return dict(record.config)
-        raise KeyError(study_id)
+            config = _json_copy(dict(self._record_by_id(study_id).config))
+            yield _Transaction(self._trials[study_id], config)
 
     def get_trials(self, study_id: int, statuses: Sequence[TrialStatus] | None = None) -> list[FrozenTrial]:
         with self._lock:
@@ -105,11 +100,22 @@ class InMemoryStorage(Storage):
         return trials
 
     def get_trial(self, study_id: int, number: int) -> FrozenTrial:
-        return self._trials[study_id][number]
-
-    def report(self, study_id: int, number: int, step: int, metrics: Mapping[str, float]) -> None:
         with self._lock:
-            trial = self._trials[study_id][number]
+            if study_id not in self._trials:
+                raise study_gone(study_id, self.url)
+            return self._trials[study_id][number]
+
+    def _owned(self, study_id: int, number: int, owner: str | None) -> FrozenTrial:
+        trial = self.get_trial(study_id, number)
+        if owner is not None and (trial.status != TrialStatus.RUNNING or trial.worker != owner):
+            raise not_owned(study_id, number, owner)
+        return trial
+
+    def report(
+        self, study_id: int, number: int, step: int, metrics: Mapping[str, float], *, owner: str | None = None
+    ) -> None:
+        with self._lock:
+            trial = self._owned(study_id, number, owner)
             history = {k: list(v) for k, v in trial.metrics.items()}
             for name, value in metrics.items():
                 points = [p for p in history.get(name, []) if p.step != step]
@@ -119,8 +125,9 @@ class InMemoryStorage(Storage):
                 trial, metrics={k: tuple(v) for k, v in history.items()}, heartbeat=time.time()
             )
 
-    def update_trial(self, study_id: int, number: int, **fields: Any) -> FrozenTrial:
+    def update_trial(self, study_id: int, number: int, *, owner: str | None = None, **fields: Any) -> FrozenTrial:
+        fields = {k: _json_copy(v) if k in _JSON_FIELDS and v is not None else v for k, v in fields.items()}
         with self._lock:
-            trial = dataclasses.replace(self._trials[study_id][number], **fields)
+            trial = dataclasses.replace(self._owned(study_id, number, owner), **fields)
             self._trials[study_id][number] = trial
             return trial

@@ -29,15 +29,12 @@ from hyperknob._types import FrozenTrial, MetricPoint, TrialStatus
 from hyperknob.exceptions import StorageError, StudyVersionError
 from hyperknob.storage.base import (
     SCHEMA_VERSION,
-    Claim,
-    OrphanFn,
-    Proposal,
-    ProposeFn,
     Storage,
     StudyRecord,
-    new_trial,
-    pick_orphan,
-    resumed_trial,
+    ClaimTransaction,
+    dumps,
+    not_owned,
+    study_gone,
 )
 
 __all__ = ["SQLStorage"]
@@ -59,6 +56,7 @@ studies_table = sa.Table(
     sa.Column("name", sa.String(512), nullable=False, unique=True),
     sa.Column("config", sa.Text, nullable=False),
     sa.Column("created", sa.Float, nullable=False),
+    sqlite_autoincrement=True,
 )
 trials_table = sa.Table(
     "hyperknob_trials",
@@ -96,12 +94,8 @@ _WHERE_TRIAL = (_T.study_id == sa.bindparam("sid"), _T.number == sa.bindparam("n
 _JSON_FIELDS = {"values": "hp_values", "space": "space", "metrics": "metrics", "user_attrs": "user_attrs"}
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
 def _metrics_to_json(metrics: Mapping[str, Sequence[MetricPoint]]) -> str:
-    return _dumps({name: [[p.step, p.value] for p in points] for name, points in metrics.items()})
+    return dumps({name: [[p.step, p.value] for p in points] for name, points in metrics.items()})
 
 
 def _row_to_trial(row: Mapping[str, Any]) -> FrozenTrial:
@@ -135,8 +129,8 @@ def _trial_to_row(trial: FrozenTrial) -> dict[str, Any]:
         "number": trial.number,
         "trial_id": trial.trial_id,
         "status": trial.status.value,
-        "hp_values": _dumps(dict(trial.values)),
-        "space": _dumps(trial.space) if trial.space is not None else None,
+        "hp_values": dumps(dict(trial.values)),
+        "space": dumps(trial.space) if trial.space is not None else None,
         "metrics": _metrics_to_json(trial.metrics),
         "score": trial.score,
         "best_step": trial.best_step,
@@ -146,7 +140,7 @@ def _trial_to_row(trial: FrozenTrial) -> dict[str, Any]:
         "datetime_start": trial.datetime_start,
         "datetime_complete": trial.datetime_complete,
         "heartbeat": trial.heartbeat,
-        "user_attrs": _dumps(dict(trial.user_attrs)),
+        "user_attrs": dumps(dict(trial.user_attrs)),
     }
 
 
@@ -193,7 +187,9 @@ class SQLStorage(Storage):
             raise StorageError(f"Cannot open storage {url!r}: {exc}") from exc
         if self._sqlite:
             _configure_sqlite(self.engine)
-        # Finished trials never change again; caching them keeps a claim cheap on long studies.
+        self._local = threading.local()
+        # Finished trials never change again (writes to a trial require its owner while it runs);
+        # caching them keeps a claim cheap on long studies.
         self._finished_cache: dict[int, dict[int, FrozenTrial]] = {}
         self._init_schema()
 
@@ -202,13 +198,28 @@ class SQLStorage(Storage):
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite). Inside one, this thread's further reads and
+        writes join it: a proposal that reads the study during a claim sees the same snapshot and
+        cannot wait on its own lock."""
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
         with self._lock, self._translate_errors(), self.engine.connect() as conn:
             conn = conn.execution_options(hyperknob_write=True)
             with conn.begin():
-                yield conn
+                self._local.conn = conn
+                try:
+                    yield conn
+                finally:
+                    self._local.conn = None
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
         with self._lock, self._translate_errors(), self.engine.connect() as conn, conn.begin():
             yield conn
 
@@ -279,7 +290,7 @@ class SQLStorage(Storage):
                 row = None
             if row is not None:
                 return self._record(row)
-            conn.execute(studies_table.insert().values(name=name, config=_dumps(dict(config)), created=time.time()))
+            conn.execute(studies_table.insert().values(name=name, config=dumps(dict(config)), created=time.time()))
             row = conn.execute(sa.select(studies_table).where(studies_table.c.name == name)).one()
             self._finished_cache.pop(row.study_id, None)
             return self._record(row)
@@ -312,7 +323,7 @@ class SQLStorage(Storage):
             ).one()
             config = update(json.loads(row.config))
             conn.execute(
-                studies_table.update().where(studies_table.c.study_id == study_id).values(config=_dumps(config))
+                studies_table.update().where(studies_table.c.study_id == study_id).values(config=dumps(config))
             )
             return config
 
@@ -334,37 +345,28 @@ class SQLStorage(Storage):
                     cache[trial.number] = trial
         return [fresh[n] if n in fresh else cache[n] for n, _status in heads]
 
-    def claim_trial(
-        self, study_id: int, propose: ProposeFn, *, worker: str, max_trials: int | None, is_orphan: OrphanFn
-    ) -> Claim:
+    @contextlib.contextmanager
+    def _claim_transaction(self, study_id: int) -> Iterator[ClaimTransaction]:
         with self._write() as conn:
             # Locking the study row serialises claims on servers; SQLite is serialised by BEGIN IMMEDIATE.
             query = _STUDY_CONFIG if self._sqlite else _STUDY_CONFIG.with_for_update()
-            config = json.loads(conn.execute(query, {"sid": study_id}).scalar_one())
-            trials = self._load_trials(conn, study_id)
-            orphan = pick_orphan(trials, is_orphan)
-            if orphan is not None:
-                trial = resumed_trial(orphan, worker)
-                self._write_fields(conn, trial, ("worker", "run_count", "datetime_start", "heartbeat", "metrics", "message"))
-                return Claim(trial, resumed=True)
-            max_trials = config.get("max_trials", max_trials)
-            if max_trials is not None and len(trials) >= max_trials:
-                return Claim(None, reason="budget")
-            proposal = propose(trials, len(trials), config)
-            if not isinstance(proposal, Proposal):
-                return Claim(None, reason=proposal)
-            trial = new_trial(study_id, len(trials), proposal, worker, max_trials)
-            conn.execute(_INSERT_TRIAL, _trial_to_row(trial))
-            return Claim(trial)
+            config = conn.execute(query, {"sid": study_id}).scalar()
+            if config is None:
+                raise study_gone(study_id, self.url)
+            yield _SQLTransaction(self, conn, self._load_trials(conn, study_id), json.loads(config))
 
-    def _write_fields(self, conn: Connection, trial: FrozenTrial, fields: Sequence[str]) -> None:
+    def _write_fields(self, conn: Connection, trial: FrozenTrial, fields: Sequence[str], owner: str | None = None) -> FrozenTrial:
         row = _trial_to_row(trial)
         columns = {_JSON_FIELDS.get(f, f): row[_JSON_FIELDS.get(f, f)] for f in fields}
-        conn.execute(
-            trials_table.update()
-            .where(trials_table.c.study_id == trial.study_id, trials_table.c.number == trial.number)
-            .values(**columns)
-        )
+        params = {"sid": trial.study_id, "num": trial.number, **columns}
+        if owner is not None:
+            params["owner"] = owner
+        updated = conn.execute(_update_statement(tuple(sorted(columns)), owner is not None), params).mappings().first()
+        if updated is None:
+            if owner is not None:
+                raise not_owned(trial.study_id, trial.number, owner)
+            raise study_gone(trial.study_id, self.url)
+        return _row_to_trial(updated)
 
     def get_trials(self, study_id: int, statuses: Sequence[TrialStatus] | None = None) -> list[FrozenTrial]:
         with self._read() as conn:
@@ -386,34 +388,54 @@ class SQLStorage(Storage):
             raise KeyError(f"Study {study_id} has no trial number {number}.")
         return _row_to_trial(row)
 
-    def report(self, study_id: int, number: int, step: int, metrics: Mapping[str, float]) -> None:
+    def report(
+        self, study_id: int, number: int, step: int, metrics: Mapping[str, float], *, owner: str | None = None
+    ) -> None:
         with self._write() as conn:
             where = (trials_table.c.study_id == study_id, trials_table.c.number == number)
-            current = conn.execute(sa.select(trials_table.c.metrics).where(*where)).scalar_one()
-            history = json.loads(current or "{}")
+            row = conn.execute(sa.select(trials_table.c.metrics, trials_table.c.status, trials_table.c.worker).where(*where)).first()
+            if row is None:
+                raise study_gone(study_id, self.url)
+            if owner is not None and (row.status != TrialStatus.RUNNING.value or row.worker != owner):
+                raise not_owned(study_id, number, owner)
+            history = json.loads(row.metrics or "{}")
             for name, value in metrics.items():
                 points = [p for p in history.get(name, []) if p[0] != step]
                 points.append([int(step), float(value)])
                 history[name] = sorted(points, key=lambda p: p[0])
-            conn.execute(trials_table.update().where(*where).values(metrics=_dumps(history), heartbeat=time.time()))
+            conn.execute(trials_table.update().where(*where).values(metrics=dumps(history), heartbeat=time.time()))
 
-    def update_trial(self, study_id: int, number: int, **fields: Any) -> FrozenTrial:
+    def update_trial(self, study_id: int, number: int, *, owner: str | None = None, **fields: Any) -> FrozenTrial:
         unknown = set(fields) - set(FrozenTrial.__dataclass_fields__)
         if unknown:
             raise TypeError(f"Unknown trial fields: {sorted(unknown)}")
-        template = dataclasses.replace(_PLACEHOLDER, **fields)
-        row = _trial_to_row(template)
-        columns = {_JSON_FIELDS.get(f, f): row[_JSON_FIELDS.get(f, f)] for f in fields}
+        template = dataclasses.replace(_PLACEHOLDER, study_id=study_id, number=number, **fields)
         with self._write() as conn:
-            updated = conn.execute(_update_statement(tuple(sorted(columns))), {"sid": study_id, "num": number, **columns})
-            return _row_to_trial(updated.mappings().one())
+            return self._write_fields(conn, template, list(fields), owner)
+
+
+class _SQLTransaction:
+    def __init__(self, storage: SQLStorage, conn: Connection, trials: list[FrozenTrial], config: dict[str, Any]) -> None:
+        self._storage = storage
+        self._conn = conn
+        self.trials = trials
+        self.config = config
+
+    def insert(self, trial: FrozenTrial) -> None:
+        self._conn.execute(_INSERT_TRIAL, _trial_to_row(trial))
+
+    def write(self, trial: FrozenTrial, fields: Sequence[str]) -> None:
+        self._storage._write_fields(self._conn, trial, fields)
 
 
 @functools.lru_cache(maxsize=64)
-def _update_statement(columns: tuple[str, ...]) -> Any:
+def _update_statement(columns: tuple[str, ...], owned: bool) -> Any:
+    where = _WHERE_TRIAL
+    if owned:
+        where = (*where, _T.status == TrialStatus.RUNNING.value, _T.worker == sa.bindparam("owner"))
     return (
         trials_table.update()
-        .where(*_WHERE_TRIAL)
+        .where(*where)
         .values({c: sa.bindparam(c) for c in columns})
         .returning(*trials_table.columns)
     )

@@ -24,7 +24,9 @@ from hyperknob.exceptions import (
     FailedTrialError,
     FatalError,
     FatalRuntimeError,
+    FatalTypeError,
     FatalValueError,
+    SearchSpaceError,
     TrialPruned,
 )
 from hyperknob.objective import Objective, create_objective, objective_from_config
@@ -33,9 +35,10 @@ from hyperknob.samplers.base import IDLE
 from hyperknob.space import parameters as P
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.storage import Proposal, Storage
+from hyperknob.storage.base import dumps
 from hyperknob.study.callbacks import StudyCallback
 from hyperknob.study.results import Results, convert_results, score_from_history
-from hyperknob.study.trial import Trial
+from hyperknob.study.trial import MetricsTracker, Trial
 from hyperknob.study.workers import is_orphan, new_worker_id, release_worker
 
 __all__ = ["Study", "StudySettings"]
@@ -241,11 +244,22 @@ class Study:
             trial = self._retry_queue.pop(0)
             trial.status = TrialStatus.RUNNING
             trial.run_count += 1
-            self.storage.update_trial(self.study_id, trial.number, run_count=trial.run_count, metrics={}, heartbeat=time.time())
-            trial.metrics = type(trial.metrics)({self.objective.name: self.objective.direction})
+            self.storage.update_trial(
+                self.study_id, trial.number, owner=trial._worker, worker=self.worker, run_count=trial.run_count,
+                metrics={}, heartbeat=time.time(),
+            )
+            trial._worker = self.worker
+            trial.metrics = MetricsTracker({self.objective.name: self.objective.direction})
             return trial
         claim = self.storage.claim_trial(
-            self.study_id, self._propose, worker=self.worker, max_trials=self.settings.max_trials, is_orphan=is_orphan
+            self.study_id,
+            self._propose,
+            worker=self.worker,
+            max_trials=self.settings.max_trials,
+            is_orphan=is_orphan,
+            # A trial whose worker died runs again, but not forever: a configuration that kills its
+            # process fails after as many runs as a crashing one would get.
+            max_orphan_runs=self.settings.max_retries_per_trial + 2,
         )
         if claim.trial is None:
             self.stop_reason = claim.reason
@@ -268,7 +282,9 @@ class Study:
         else:
             values = self.sampler.propose(self._space, view, rng)
         if values is None:
-            return "exhausted"
+            # Nothing new to try, but a running trial may still declare new parameters (or fail and
+            # free its configuration): wait for it rather than declare the space exhausted.
+            return "idle" if view.running() else "exhausted"
         if values == IDLE:
             return "idle"
         return Proposal(values=dict(values))
@@ -291,6 +307,7 @@ class Study:
         trial.run_count = frozen.run_count
         trial.metrics.register(self.objective.name, self.objective.direction)
         trial._study = self
+        trial._worker = frozen.worker
         return trial
 
     # --- report and tell --------------------------------------------------------------------------
@@ -299,7 +316,9 @@ class Study:
         metrics = {self.objective.name: value} if not isinstance(value, Mapping) else dict(value)
         for name, v in metrics.items():
             trial.metrics.update(name, float(v), step=int(step))
-        self.storage.report(self.study_id, trial.number, int(step), {k: float(v) for k, v in metrics.items()})
+        self.storage.report(
+            self.study_id, trial.number, int(step), {k: float(v) for k, v in metrics.items()}, owner=trial._worker
+        )
 
     def tell(
         self,
@@ -317,11 +336,13 @@ class Study:
         """
         if trial.number is None or trial._study is not self:
             raise ValueError("tell() needs a trial that this study's ask() returned.")
-        status = TrialStatus(status) if status is not None else None
+        if trial._frozen is not None and trial._frozen.status.is_finished:
+            raise ValueError(f"Trial {trial.trial_id} was already told: it ended {trial._frozen.status.value}.")
+        status = _finishing_status(status)
         if status is None or status == TrialStatus.COMPLETED:
             if result is not NO_RESULT:
                 try:
-                    self._absorb(trial, convert_results(result, self.objective))
+                    self.record_results(trial, convert_results(result, self.objective))
                 except FatalError as exc:
                     self._finish(trial, TrialStatus.FAILED, message=f"{exc}")
                     raise
@@ -359,18 +380,16 @@ class Study:
             self._check_consecutive_failures(message)
         return frozen
 
-    def _absorb(self, trial: Trial, results: Results) -> None:
+    def record_results(self, trial: Trial, results: Results) -> None:
+        """Put converted results into the trial's metrics: per-step values replace what was reported
+        at that step; a single value after per-step reports lands on the last reported step."""
         for name, steps in results.items():
-            if trial.metrics.exists(name) and trial.metrics.get_history(name) and len(steps) == 1 and 0 in steps:
-                # A plain return after per-step reports: record it at the last reported step.
-                last = trial.metrics.get_history(name)[-1].step
-                trial.metrics._history[name].pop(last, None)
-                trial.metrics.update(name, steps[0], step=last)
+            last = trial.metrics.last_step(name)
+            if last is not None and set(steps) == {0}:
+                trial.metrics.set(name, steps[0], step=last)
                 continue
             for step, value in steps.items():
-                if trial.metrics.exists(name) and step in trial.metrics._history[name]:
-                    trial.metrics._history[name].pop(step)
-                trial.metrics.update(name, value, step=step)
+                trial.metrics.set(name, value, step=step)
 
     def _score(self, trial: Trial) -> None:
         if self.score_trial_fn is not None:
@@ -380,6 +399,15 @@ class Study:
         trial.score, trial.best_step = score_from_history(history, self.objective)
 
     def _finish(self, trial: Trial, status: TrialStatus, message: str | None) -> FrozenTrial:
+        """Store the trial's end. Whatever goes wrong here, the trial is stored as finished first,
+        so a bad value never leaves it RUNNING to be run again."""
+        unstorable = _unstorable(trial)
+        if unstorable is not None:
+            status, message = TrialStatus.FAILED, unstorable
+            trial.hyperparameters.values = {
+                k: v for k, v in trial.hyperparameters.values.items() if _storable(v)
+            }
+            trial.user_attrs = {}
         trial.status = status
         trial.message = message
         try:
@@ -388,6 +416,7 @@ class Study:
             frozen = self.storage.update_trial(
                 self.study_id,
                 trial.number,
+                owner=trial._worker,
                 status=status,
                 values=dict(trial.hyperparameters.values),
                 metrics=trial.metrics.to_points(),
@@ -397,7 +426,9 @@ class Study:
                 user_attrs=dict(trial.user_attrs),
                 datetime_complete=time.time(),
             )
-        trial._frozen = frozen
+            trial._frozen = frozen
+        if unstorable is not None:
+            raise FatalTypeError(unstorable)
         return frozen
 
     def _frozen_view(self, trial: Trial) -> FrozenTrial:
@@ -420,20 +451,21 @@ class Study:
 
     # --- running ----------------------------------------------------------------------------------
     def run_trial(self, trial: Trial, fn: Callable[[Trial], Any]) -> FrozenTrial:
-        """Run ``fn(trial)`` and tell its result; sorts exceptions into retry, fail, prune or stop."""
+        """Run ``fn(trial)`` and tell its result; an exception ends the trial as ``outcome_of`` says."""
         try:
             result = fn(trial)
-        except TrialPruned as exc:
-            return self.tell(trial, status=TrialStatus.STOPPED, message=str(exc) or "pruned")
-        except FailedTrialError:
-            return self.tell(trial, status=TrialStatus.FAILED, message=traceback.format_exc())
-        except FatalError:
-            self._finish(trial, TrialStatus.FAILED, message=traceback.format_exc())
-            raise
-        except Exception:
+        except Exception as exc:
+            status, stop_search = outcome_of(exc)
+            if stop_search:
+                self.abort(trial, message_of(exc))
+                raise
             logger.debug("Trial %s raised:\n%s", trial.trial_id, traceback.format_exc())
-            return self.tell(trial, status=TrialStatus.INVALID, message=traceback.format_exc())
+            return self.tell(trial, status=status, message=message_of(exc))
         return self.tell(trial, result)
+
+    def abort(self, trial: Trial, message: str) -> FrozenTrial:
+        """Record a trial as FAILED because the search stops with its error (no retry, no limit check)."""
+        return self._finish(trial, TrialStatus.FAILED, message=message)
 
     def optimize(
         self,
@@ -485,6 +517,9 @@ class Study:
         started = time.monotonic()
         done = 0
         self.stop_reason = None
+        # Retries left over from an interrupted loop belong to a released worker id: their trials
+        # are orphans now and are claimed again like any other.
+        self._retry_queue.clear()
         self.worker = new_worker_id()
         for cb in callbacks:
             cb.on_search_begin(self)
@@ -510,6 +545,7 @@ class Study:
             # The worker id dies with the loop, so a trial this loop left RUNNING (Ctrl-C) is taken
             # over by the next search, in this process or another.
             release_worker(self.worker)
+            self.worker = new_worker_id()  # ask() after the loop claims under a live id
             for cb in callbacks:
                 cb.on_search_end(self)
         if self.stop_reason == "exhausted":
@@ -520,3 +556,60 @@ def _conditions_key(item: Mapping[str, Any]) -> str:
     import json
 
     return json.dumps(item["config"].get("conditions", []), sort_keys=True)
+
+
+def _storable(value: Any) -> bool:
+    try:
+        dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _unstorable(trial: Trial) -> str | None:
+    for what, data in (("hyperparameter values", trial.hyperparameters.values), ("user_attrs", trial.user_attrs)):
+        for key, value in data.items():
+            if not _storable(value):
+                return (
+                    f"Trial {trial.trial_id}: {what}[{key!r}] = {value!r} ({type(value).__name__}) cannot be stored; "
+                    "a study holds JSON data only (numbers, strings, booleans, lists and dicts of those)."
+                )
+    return None
+
+
+_FINISHING = (TrialStatus.COMPLETED, TrialStatus.INVALID, TrialStatus.FAILED, TrialStatus.STOPPED)
+
+
+def _finishing_status(status: TrialStatus | str | None) -> TrialStatus | None:
+    if status is None:
+        return None
+    try:
+        parsed = TrialStatus(status.upper() if isinstance(status, str) else status)
+    except ValueError:
+        parsed = None
+    if parsed not in _FINISHING:
+        names = ", ".join(s.value for s in _FINISHING)
+        raise ValueError(f"tell(status={status!r}): a trial ends with one of {names}.")
+    return parsed
+
+
+def outcome_of(exc: BaseException) -> tuple[TrialStatus, bool]:
+    """How a trial that raised ``exc`` ends, and whether the whole search stops with it.
+
+    Pruned: STOPPED. ``FailedTrialError``: FAILED, no retry. A ``Fatal*`` error or a wrong
+    hyperparameter definition (the same code would fail again): FAILED, and the search stops.
+    Anything else: INVALID, retried while ``max_retries_per_trial`` allows.
+    """
+    if isinstance(exc, TrialPruned):
+        return TrialStatus.STOPPED, False
+    if isinstance(exc, (FatalError, SearchSpaceError)):
+        return TrialStatus.FAILED, True
+    if isinstance(exc, FailedTrialError):
+        return TrialStatus.FAILED, False
+    return TrialStatus.INVALID, False
+
+
+def message_of(exc: BaseException) -> str:
+    if isinstance(exc, TrialPruned):
+        return str(exc) or "pruned"
+    return "".join(traceback.format_exception(exc))

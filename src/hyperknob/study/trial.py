@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from hyperknob._types import Direction, FrozenTrial, MetricPoint, TrialStatus
+from hyperknob.objective import infer_metric_direction
 from hyperknob.space.hyperparameters import HyperParameters
 
 if TYPE_CHECKING:
@@ -43,9 +44,21 @@ class MetricsTracker:
         return name in self._history
 
     def register(self, name: str, direction: str | Direction | None = None) -> None:
+        """Track a metric; its direction is inferred from its name when not given (as KerasTuner does)."""
         self._history.setdefault(name, {})
         if direction is not None:
             self._directions[name] = Direction(str(direction))
+        elif name not in self._directions:
+            self._directions[name] = infer_metric_direction(name)
+
+    def set(self, name: str, value: float, step: int = 0) -> None:
+        """Record ``value`` at ``step``, replacing what was recorded there."""
+        self.register(name)
+        self._history[name][step] = MetricObservation(float(value), step)
+
+    def last_step(self, name: str) -> int | None:
+        steps = self._history.get(name)
+        return max(steps) if steps else None
 
     def update(self, name: str, value: float, step: int = 0) -> None:
         self.register(name)
@@ -120,6 +133,7 @@ class Trial:
         self.user_attrs: dict[str, Any] = {}
         self._study: Study | None = None
         self._frozen: FrozenTrial | None = None
+        self._worker: str | None = None  # the worker id that owns this trial in storage
 
     @classmethod
     def from_frozen(

@@ -10,17 +10,17 @@ from __future__ import annotations
 import copy
 import logging
 import os
-import traceback
+import warnings
 from typing import Any
 
 from hyperknob._types import FrozenTrial, TrialStatus
-from hyperknob.exceptions import FailedTrialError, FatalError, TrialPruned
 from hyperknob.hypermodel import HyperModel, get_hypermodel
 from hyperknob.oracles.oracle import Oracle
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.storage import Storage, open_storage
 from hyperknob.study.display import default_callbacks, format_value
 from hyperknob.study.results import convert_results
+from hyperknob.study.study import message_of, outcome_of
 from hyperknob.study.trial import Trial
 
 __all__ = ["BaseTuner"]
@@ -155,26 +155,28 @@ class BaseTuner:
             self._run_and_update_trial(trial, *fit_args, **fit_kwargs)
             trial.status = TrialStatus.COMPLETED
             trial.message = None
-        except TrialPruned as exc:
-            trial.status = TrialStatus.STOPPED
-            trial.message = str(exc) or "pruned"
-        except FatalError:
-            trial.status = TrialStatus.FAILED
-            trial.message = traceback.format_exc()
-            self.oracle.end_trial(trial)
-            raise
-        except FailedTrialError:
-            trial.status = TrialStatus.FAILED
-            trial.message = traceback.format_exc()
-        except Exception:
-            trial.status = TrialStatus.INVALID
-            trial.message = traceback.format_exc()
+        except Exception as exc:
+            trial.status, stop_search = outcome_of(exc)
+            trial.message = message_of(exc)
+            if stop_search:
+                self.oracle._forget(trial)
+                self.study.abort(trial, trial.message)
+                raise
             logger.debug("Trial %s raised:\n%s", trial.trial_id, trial.message)
 
     def _run_and_update_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> None:
         results = self.run_trial(trial, *fit_args, **fit_kwargs)
-        metrics = convert_results(results, self.oracle.objective, f"{type(self).__name__}.run_trial()")
-        self.study._absorb(trial, metrics)
+        objective = self.oracle.objective
+        if results is None and all(trial.metrics.last_step(n) is not None for n in objective.metric_names):
+            # KerasTuner 1.4 still accepts metrics reported with oracle.update_trial() and no return.
+            warnings.warn(
+                "run_trial() reported its metrics with self.oracle.update_trial() and returned None; "
+                "return the metrics instead (a float, a dict or a History).",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return
+        self.study.record_results(trial, convert_results(results, objective, f"{type(self).__name__}.run_trial()"))
 
     def run_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> Any:
         """Evaluate ``trial.hyperparameters``; return a float, a dict of metrics or a History."""
