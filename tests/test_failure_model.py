@@ -153,3 +153,34 @@ def test_directions_of_other_metrics_are_inferred():
     kept = study.to_trial(study.trials[0])
     assert kept.metrics.get_best_value("accuracy") == 0.9
     assert kept.metrics.get_best_value("val_loss") == 0.5
+
+
+def test_dead_zombie_and_recycled_workers_are_recognised():
+    import subprocess
+    import sys
+
+    from hyperknob._types import FrozenTrial, TrialStatus
+
+    def running_under(worker: str) -> FrozenTrial:
+        return FrozenTrial(study_id=1, number=0, trial_id="0", status=TrialStatus.RUNNING, values={}, worker=worker)
+
+    me = workers.new_worker_id()
+    assert not workers.is_orphan(running_under(me))
+    workers.release_worker(me)
+    assert workers.is_orphan(running_under(me))
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    start = workers._start_time(child.pid)
+    alive = f"{workers.HOST}:{child.pid}:{start}-abc"
+    assert not workers.is_orphan(running_under(alive))
+    assert workers.is_orphan(running_under(f"{workers.HOST}:{child.pid}:1-abc"))  # the pid was recycled
+    assert not workers.is_orphan(running_under(f"elsewhere:{child.pid}:{start}-abc"))  # other hosts: not here
+    child.kill()
+    import time
+
+    deadline = time.time() + 10
+    while workers._start_time(child.pid) not in ("zombie", None) and time.time() < deadline:
+        time.sleep(0.02)
+    assert workers.is_orphan(running_under(alive))  # killed, not yet reaped: a zombie is dead
+    child.wait()
+    assert workers.is_orphan(running_under(alive))

@@ -224,3 +224,13 @@ def test_display_shows_progress_and_verbose_zero_is_silent(capsys):
     assert "Trial 0002" in shown and "best" in shown and "3/3" in shown and "elapsed" in shown
     hk.optimize(quadratic, n_trials=3, storage=":memory:", verbose=0)
     assert capsys.readouterr().out == ""
+
+
+def test_a_missing_database_driver_names_the_extra_to_install():
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg") is not None:
+        pytest.skip("psycopg is installed here")
+    with pytest.raises(StorageError, match=r"hyperknob\[postgres\]") as info:
+        hk.create_study(storage="postgresql+psycopg://user:secret@127.0.0.1/db")
+    assert "secret" not in str(info.value)

@@ -39,7 +39,7 @@ def test_grid_search_visits_every_combination_once_then_stops(tmp_path):
     def space(hp):
         hp.Int("a", 1, 3)
         hp.Float("lr", 0.1, 0.3, step=0.1)
-        mode = hp.Choice("mode", ["x", "y"])
+        hp.Choice("mode", ["x", "y"])
         with hp.conditional_scope("mode", ["y"]):
             hp.Boolean("flag")
 

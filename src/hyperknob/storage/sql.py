@@ -183,8 +183,14 @@ class SQLStorage(Storage):
             kwargs.setdefault("pool_pre_ping", True)
         try:
             self.engine = sa.create_engine(url, **kwargs)
-        except Exception as exc:  # bad URL or missing driver
-            raise StorageError(f"Cannot open storage {url!r}: {exc}") from exc
+        except ModuleNotFoundError as exc:
+            hint = "pip install 'hyperknob[postgres]'" if parsed.get_backend_name() == "postgresql" else f"install {exc.name}"
+            raise StorageError(
+                f"Cannot open storage {parsed.render_as_string(hide_password=True)!r}: its database driver "
+                f"{exc.name!r} is not installed. Fix: {hint}."
+            ) from exc
+        except Exception as exc:  # a malformed URL or an unknown dialect
+            raise StorageError(f"Cannot open storage {parsed.render_as_string(hide_password=True)!r}: {exc}") from exc
         if self._sqlite:
             _configure_sqlite(self.engine)
         self._local = threading.local()

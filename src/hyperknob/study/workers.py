@@ -1,9 +1,11 @@
 """Who runs a trial, and how to tell that a RUNNING trial's worker is gone.
 
-A worker id is ``host:pid:token``. A trial left RUNNING is taken over when its worker is on this
-host and its process no longer exists, or is this very process but its search has ended (an
-interrupted ``search()`` in a notebook). Trials of workers on other hosts are left alone here;
-heartbeats decide for those.
+A worker id is ``host:pid:start-token``, where ``start`` is the process's start time (Linux) so that
+a recycled pid is not mistaken for the original worker. A trial left RUNNING is taken over when its
+worker is on this host and its process no longer exists (or is a zombie, or the pid now belongs to
+another process), or is this very process but its search has ended (an interrupted ``search()`` in a
+notebook). Trials whose worker is on another host are never taken over here: that needs heartbeats
+read across machines, which the multi-machine executor adds.
 """
 
 from __future__ import annotations
@@ -14,14 +16,29 @@ import uuid
 
 from hyperknob._types import FrozenTrial
 
-__all__ = ["is_orphan", "new_worker_id", "release_worker", "LIVE_WORKERS"]
+__all__ = ["LIVE_WORKERS", "is_orphan", "new_worker_id", "release_worker"]
 
 HOST = socket.gethostname()
 LIVE_WORKERS: set[str] = set()
 
 
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux), or None where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if len(fields) < 20:
+        return None
+    if fields[0] == b"Z":  # a zombie: dead, only waiting to be reaped
+        return "zombie"
+    return fields[19].decode()
+
+
 def new_worker_id() -> str:
-    worker = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    pid = os.getpid()
+    worker = f"{HOST}:{pid}:{_start_time(pid) or 0}-{uuid.uuid4().hex[:12]}"
     LIVE_WORKERS.add(worker)
     return worker
 
@@ -51,4 +68,8 @@ def is_orphan(trial: FrozenTrial) -> bool:
         return False
     if pid == os.getpid():
         return worker not in LIVE_WORKERS
-    return not _pid_alive(pid)
+    if not _pid_alive(pid):
+        return True
+    started, _, _ = parts[2].partition("-")
+    now = _start_time(pid)
+    return now == "zombie" or (now is not None and started not in ("0", now))
