@@ -12,9 +12,9 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from hyperknob.space.parameters import Float, HyperParameter
+from hyperknob.space.parameters import Float, HyperParameter, serialize
 
-__all__ = ["config_key", "grid_axis", "grid_size", "iter_grid", "values_by_walking"]
+__all__ = ["config_key", "grid_axis", "grid_size", "iter_grid", "merge_space_config", "values_by_walking"]
 
 
 def config_key(values: Mapping[str, Any]) -> str:
@@ -94,3 +94,19 @@ def grid_size(space: Sequence[HyperParameter], limit: int = 1_000_000) -> int | 
         if count > limit:
             return None
     return count
+
+
+def merge_space_config(space: Sequence[Mapping[str, Any]], new: Sequence[HyperParameter]) -> list[dict[str, Any]]:
+    """A stored space (serialised definitions) with ``new`` definitions appended, each (name,
+    conditions) pair once; the order of declaration is kept, so parents stay before children."""
+    def key(item: Mapping[str, Any]) -> tuple[str, str]:
+        return item["config"]["name"], json.dumps(item["config"].get("conditions", []), sort_keys=True)
+
+    merged = [dict(item) for item in space]
+    seen = {key(item) for item in merged}
+    for hp in new:
+        item = serialize(hp)
+        if key(item) not in seen:
+            merged.append(item)
+            seen.add(key(item))
+    return merged

@@ -21,22 +21,20 @@ import numpy as np
 
 from hyperknob._types import Direction, FrozenTrial, TrialStatus
 from hyperknob.exceptions import (
-    FailedTrialError,
     FatalError,
     FatalRuntimeError,
     FatalTypeError,
     FatalValueError,
-    SearchSpaceError,
-    TrialPruned,
 )
 from hyperknob.objective import Objective, create_objective, objective_from_config
 from hyperknob.samplers import Sampler, TrialsView, make_sampler
 from hyperknob.samplers.base import IDLE
 from hyperknob.space import parameters as P
 from hyperknob.space.hyperparameters import HyperParameters
+from hyperknob.space.search_space import merge_space_config
 from hyperknob.storage import Proposal, Storage
-from hyperknob.storage.base import dumps
 from hyperknob.study.callbacks import StudyCallback
+from hyperknob.study.outcomes import finishing_status, message_of, outcome_of, storable, unstorable
 from hyperknob.study.results import Results, convert_results, score_from_history
 from hyperknob.study.trial import MetricsTracker, Trial
 from hyperknob.study.workers import is_orphan, new_worker_id, release_worker
@@ -171,17 +169,9 @@ class Study:
         if not self.settings.tune_new_entries:
             return []
 
-        def merge(config: dict[str, Any]) -> dict[str, Any]:
-            space = list(config.get("space", []))
-            have = {(c["config"]["name"], _conditions_key(c)) for c in space}
-            for p in new:
-                item = P.serialize(p)
-                if (p.name, _conditions_key(item)) not in have:
-                    space.append(item)
-                    have.add((p.name, _conditions_key(item)))
-            return {**config, "space": space}
-
-        config = self.storage.update_study_config(self.study_id, merge)
+        config = self.storage.update_study_config(
+            self.study_id, lambda c: {**c, "space": merge_space_config(c.get("space", []), new)}
+        )
         self._set_space(config["space"])
         return new
 
@@ -338,7 +328,7 @@ class Study:
             raise ValueError("tell() needs a trial that this study's ask() returned.")
         if trial._frozen is not None and trial._frozen.status.is_finished:
             raise ValueError(f"Trial {trial.trial_id} was already told: it ended {trial._frozen.status.value}.")
-        status = _finishing_status(status)
+        status = finishing_status(status)
         if status is None or status == TrialStatus.COMPLETED:
             if result is not NO_RESULT:
                 try:
@@ -401,11 +391,11 @@ class Study:
     def _finish(self, trial: Trial, status: TrialStatus, message: str | None) -> FrozenTrial:
         """Store the trial's end. Whatever goes wrong here, the trial is stored as finished first,
         so a bad value never leaves it RUNNING to be run again."""
-        unstorable = _unstorable(trial)
-        if unstorable is not None:
-            status, message = TrialStatus.FAILED, unstorable
+        problem = unstorable(trial)
+        if problem is not None:
+            status, message = TrialStatus.FAILED, problem
             trial.hyperparameters.values = {
-                k: v for k, v in trial.hyperparameters.values.items() if _storable(v)
+                k: v for k, v in trial.hyperparameters.values.items() if storable(v)
             }
             trial.user_attrs = {}
         trial.status = status
@@ -427,8 +417,8 @@ class Study:
                 datetime_complete=time.time(),
             )
             trial._frozen = frozen
-        if unstorable is not None:
-            raise FatalTypeError(unstorable)
+        if problem is not None:
+            raise FatalTypeError(problem)
         return frozen
 
     def _frozen_view(self, trial: Trial) -> FrozenTrial:
@@ -550,66 +540,3 @@ class Study:
                 cb.on_search_end(self)
         if self.stop_reason == "exhausted":
             logger.info("Search '%s' stopped: %s.", self.name, self.sampler.exhausted_message())
-
-
-def _conditions_key(item: Mapping[str, Any]) -> str:
-    import json
-
-    return json.dumps(item["config"].get("conditions", []), sort_keys=True)
-
-
-def _storable(value: Any) -> bool:
-    try:
-        dumps(value)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _unstorable(trial: Trial) -> str | None:
-    for what, data in (("hyperparameter values", trial.hyperparameters.values), ("user_attrs", trial.user_attrs)):
-        for key, value in data.items():
-            if not _storable(value):
-                return (
-                    f"Trial {trial.trial_id}: {what}[{key!r}] = {value!r} ({type(value).__name__}) cannot be stored; "
-                    "a study holds JSON data only (numbers, strings, booleans, lists and dicts of those)."
-                )
-    return None
-
-
-_FINISHING = (TrialStatus.COMPLETED, TrialStatus.INVALID, TrialStatus.FAILED, TrialStatus.STOPPED)
-
-
-def _finishing_status(status: TrialStatus | str | None) -> TrialStatus | None:
-    if status is None:
-        return None
-    try:
-        parsed = TrialStatus(status.upper() if isinstance(status, str) else status)
-    except ValueError:
-        parsed = None
-    if parsed not in _FINISHING:
-        names = ", ".join(s.value for s in _FINISHING)
-        raise ValueError(f"tell(status={status!r}): a trial ends with one of {names}.")
-    return parsed
-
-
-def outcome_of(exc: BaseException) -> tuple[TrialStatus, bool]:
-    """How a trial that raised ``exc`` ends, and whether the whole search stops with it.
-
-    Pruned: STOPPED. ``FailedTrialError``: FAILED, no retry. A ``Fatal*`` error or a wrong
-    hyperparameter definition (the same code would fail again): FAILED, and the search stops.
-    Anything else: INVALID, retried while ``max_retries_per_trial`` allows.
-    """
-    if isinstance(exc, TrialPruned):
-        return TrialStatus.STOPPED, False
-    if isinstance(exc, (FatalError, SearchSpaceError)):
-        return TrialStatus.FAILED, True
-    if isinstance(exc, FailedTrialError):
-        return TrialStatus.FAILED, False
-    return TrialStatus.INVALID, False
-
-
-def message_of(exc: BaseException) -> str:
-    if isinstance(exc, TrialPruned):
-        return str(exc) or "pruned"
-    return "".join(traceback.format_exception(exc))
