@@ -184,3 +184,63 @@ def test_dead_zombie_and_recycled_workers_are_recognised():
     assert workers.is_orphan(running_under(alive))  # killed, not yet reaped: a zombie is dead
     child.wait()
     assert workers.is_orphan(running_under(alive))
+
+
+def test_a_trial_asked_and_abandoned_is_claimed_again_by_the_next_loop():
+    study = hk.create_study(storage=":memory:", algorithm="grid")
+    study.optimize(lambda hp: hp.Int("a", 0, 1), n_trials=1, verbose=0)
+    abandoned = study.ask()
+    assert abandoned is not None and abandoned.number == 1
+    study.optimize(lambda hp: hp.Int("a", 0, 1), n_trials=5, verbose=0)  # must not wait forever
+    trials = study.trials
+    assert [t.status.value for t in trials] == ["COMPLETED", "COMPLETED"] and trials[1].run_count == 2
+
+
+def test_an_invalid_trial_is_queued_once_and_retried_once():
+    study = hk.create_study(storage=":memory:", max_retries_per_trial=3)
+    trial = study.ask()
+    trial.hyperparameters.Float("x", 0, 1)
+    study.tell(trial, status="INVALID", message="flaky")
+    with pytest.raises(ValueError, match="waiting to be retried"):
+        study.tell(trial, status="INVALID")
+    again = study.ask()
+    assert again is trial and again.run_count == 2
+    study.tell(again, 1.0)
+    assert study.ask().number == 1  # the queue is empty again
+
+
+def test_tell_refuses_trials_that_were_not_asked_here():
+    study = hk.create_study(storage=":memory:")
+    running = study.ask()
+    copy = study.to_trial(study.trials[0])
+    with pytest.raises(ValueError, match="ask\\(\\) returned"):
+        study.tell(copy, 1.0)
+    study.tell(running, 2.0)
+    assert study.trials[0].score == 2.0
+
+
+def test_unstorable_keys_and_messages_never_leave_a_trial_running():
+    study = hk.create_study(storage=":memory:", max_consecutive_failed_trials=None)
+    trial = study.ask()
+    trial.hyperparameters.Float("x", 0, 1)
+    trial.user_attrs[(1, 2)] = 3
+    with pytest.raises(FatalTypeError, match="keys must be strings"):
+        study.tell(trial, 1.0)
+    assert study.trials[0].status == hk.TrialStatus.FAILED
+    trial = study.ask()
+    study.tell(trial, status="FAILED", message=ValueError("not a string"))
+    assert study.trials[1].status == hk.TrialStatus.FAILED and study.trials[1].message == "not a string"
+
+
+def test_keras_tuner_style_double_end_trial_is_harmless(tmp_path):
+    class T(kt.RandomSearch):
+        def run_trial(self, trial, *a, **k):
+            return trial.hyperparameters.Float("x", 0, 1)
+
+        def on_trial_end(self, trial):
+            super().on_trial_end(trial)
+            super().on_trial_end(trial)
+
+    tuner = T(max_trials=3, directory=str(tmp_path), project_name="twice")
+    tuner.search(verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == ["COMPLETED"] * 3

@@ -216,6 +216,8 @@ class Oracle:
     def end_trial(self, trial: Trial) -> FrozenTrial:
         """Record the trial's end; ``trial.status`` says how it ended (COMPLETED, INVALID, FAILED, STOPPED)."""
         self._forget(trial)
+        if trial._frozen is not None and trial._frozen.status.is_finished:
+            return trial._frozen  # already recorded (KerasTuner tolerates a second end_trial)
         status = trial.status if trial.status != TrialStatus.RUNNING else TrialStatus.COMPLETED
         return self.study.tell(trial, status=status, message=trial.message)
 

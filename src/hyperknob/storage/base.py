@@ -22,7 +22,7 @@ from hyperknob.exceptions import StorageError, TrialNotOwnedError
 
 __all__ = ["Claim", "Proposal", "Storage", "StudyRecord", "trial_id_for"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: study ids are never reused (AUTOINCREMENT)
 
 
 @dataclasses.dataclass(frozen=True)

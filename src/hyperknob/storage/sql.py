@@ -222,6 +222,7 @@ class SQLStorage(Storage):
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
+        # Never write inside a read: on a single-connection database that would nest transactions.
         current = getattr(self._local, "conn", None)
         if current is not None:
             yield current
@@ -251,6 +252,18 @@ class SQLStorage(Storage):
 
     # --- schema -----------------------------------------------------------------------------------
     def _init_schema(self) -> None:
+        # Workers started together on a fresh server database race to create the tables; the losers
+        # see the winner's tables on the next attempt. (SQLite serialises this with BEGIN IMMEDIATE.)
+        for attempt in range(5):
+            try:
+                self._init_schema_once()
+                return
+            except (sa.exc.IntegrityError, sa.exc.ProgrammingError):
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+    def _init_schema_once(self) -> None:
         with self._write() as conn:
             tables = set(sa.inspect(conn).get_table_names())
             if meta_table.name in tables:
@@ -287,6 +300,17 @@ class SQLStorage(Storage):
         return StudyRecord(row.study_id, row.name, json.loads(row.config), row.created)
 
     def create_study(self, name: str, config: Mapping[str, Any], overwrite: bool = False) -> StudyRecord:
+        for attempt in range(5):
+            try:
+                return self._create_study_once(name, config, overwrite)
+            except sa.exc.IntegrityError:
+                # Another worker created the study between our read and our insert: read it back.
+                if attempt == 4:
+                    raise
+                overwrite = False
+        raise AssertionError("unreachable")
+
+    def _create_study_once(self, name: str, config: Mapping[str, Any], overwrite: bool) -> StudyRecord:
         with self._write() as conn:
             row = conn.execute(sa.select(studies_table).where(studies_table.c.name == name)).first()
             if row is not None and overwrite:
@@ -409,7 +433,12 @@ class SQLStorage(Storage):
                 points = [p for p in history.get(name, []) if p[0] != step]
                 points.append([int(step), float(value)])
                 history[name] = sorted(points, key=lambda p: p[0])
-            conn.execute(trials_table.update().where(*where).values(metrics=dumps(history), heartbeat=time.time()))
+            if owner is not None:
+                # Checked again in the write itself: a server database does not lock the row read above.
+                where = (*where, trials_table.c.status == TrialStatus.RUNNING.value, trials_table.c.worker == owner)
+            updated = conn.execute(trials_table.update().where(*where).values(metrics=dumps(history), heartbeat=time.time()))
+            if updated.rowcount == 0:
+                raise not_owned(study_id, number, owner or "?")
 
     def update_trial(self, study_id: int, number: int, *, owner: str | None = None, **fields: Any) -> FrozenTrial:
         unknown = set(fields) - set(FrozenTrial.__dataclass_fields__)

@@ -27,6 +27,11 @@ def storable(value: Any) -> bool:
 def unstorable(trial: Trial) -> str | None:
     for what, data in (("hyperparameter values", trial.hyperparameters.values), ("user_attrs", trial.user_attrs)):
         for key, value in data.items():
+            if not isinstance(key, str):
+                return (
+                    f"Trial {trial.trial_id}: {what} key {key!r} ({type(key).__name__}) cannot be stored; "
+                    "keys must be strings."
+                )
             if not storable(value):
                 return (
                     f"Trial {trial.trial_id}: {what}[{key!r}] = {value!r} ({type(value).__name__}) cannot be stored; "

@@ -324,8 +324,10 @@ class Study:
         whose score is NaN or infinite, or that crashed (INVALID), is retried while
         ``max_retries_per_trial`` allows, then recorded as FAILED with the reason.
         """
-        if trial.number is None or trial._study is not self:
-            raise ValueError("tell() needs a trial that this study's ask() returned.")
+        if trial.number is None or trial._study is not self or trial._worker is None:
+            raise ValueError("tell() needs a running trial that this study's ask() returned.")
+        if any(queued is trial for queued in self._retry_queue):
+            raise ValueError(f"Trial {trial.trial_id} is waiting to be retried: ask() returns it again first.")
         if trial._frozen is not None and trial._frozen.status.is_finished:
             raise ValueError(f"Trial {trial.trial_id} was already told: it ended {trial._frozen.status.value}.")
         status = finishing_status(status)
@@ -360,7 +362,7 @@ class Study:
                 left = self.settings.max_retries_per_trial - trial.run_count + 1
                 logger.info("Trial %s failed (%d retries left).", trial.trial_id, left)
                 trial.status = TrialStatus.INVALID
-                self.storage.update_trial(self.study_id, trial.number, message=message)
+                self.storage.update_trial(self.study_id, trial.number, owner=trial._worker, message=message)
                 self._retry_queue.append(trial)
                 trial._frozen = self._frozen_view(trial)
                 return trial._frozen
@@ -395,11 +397,10 @@ class Study:
         if problem is not None:
             status, message = TrialStatus.FAILED, problem
             trial.hyperparameters.values = {
-                k: v for k, v in trial.hyperparameters.values.items() if storable(v)
+                k: v for k, v in trial.hyperparameters.values.items() if isinstance(k, str) and storable(v)
             }
             trial.user_attrs = {}
-        trial.status = status
-        trial.message = message
+        message = None if message is None else str(message)
         try:
             self.update_space(trial.hyperparameters)
         finally:
@@ -416,7 +417,10 @@ class Study:
                 user_attrs=dict(trial.user_attrs),
                 datetime_complete=time.time(),
             )
-            trial._frozen = frozen
+        # Only what was stored is the trial's state.
+        trial._frozen = frozen
+        trial.status = status
+        trial.message = message
         if problem is not None:
             raise FatalTypeError(problem)
         return frozen
@@ -510,6 +514,9 @@ class Study:
         # Retries left over from an interrupted loop belong to a released worker id: their trials
         # are orphans now and are claimed again like any other.
         self._retry_queue.clear()
+        # Release the id that earlier asks used: a trial asked and abandoned outside a loop is an
+        # orphan from now on, and is claimed again (by this loop or another worker).
+        release_worker(self.worker)
         self.worker = new_worker_id()
         for cb in callbacks:
             cb.on_search_begin(self)

@@ -1,6 +1,6 @@
 """Who runs a trial, and how to tell that a RUNNING trial's worker is gone.
 
-A worker id is ``host:pid:start-token``, where ``start`` is the process's start time (Linux) so that
+A worker id is ``host:pid:start-token`` (``host`` includes the pid namespace), where ``start`` is the process's start time (Linux) so that
 a recycled pid is not mistaken for the original worker. A trial left RUNNING is taken over when its
 worker is on this host and its process no longer exists (or is a zombie, or the pid now belongs to
 another process), or is this very process but its search has ended (an interrupted ``search()`` in a
@@ -18,7 +18,17 @@ from hyperknob._types import FrozenTrial
 
 __all__ = ["LIVE_WORKERS", "is_orphan", "new_worker_id", "release_worker"]
 
-HOST = socket.gethostname()
+def _host_id() -> str:
+    """The hostname, plus the pid namespace where there is one: containers that share a hostname
+    (host networking) have separate pids, and must not judge each other's workers."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return socket.gethostname().replace(":", "_")
+    return f"{socket.gethostname().replace(':', '_')}#{namespace}"
+
+
+HOST = _host_id()
 LIVE_WORKERS: set[str] = set()
 
 
