@@ -234,3 +234,15 @@ def test_a_missing_database_driver_names_the_extra_to_install():
     with pytest.raises(StorageError, match=r"hyperknob\[postgres\]") as info:
         hk.create_study(storage="postgresql+psycopg://user:secret@127.0.0.1/db")
     assert "secret" not in str(info.value)
+
+
+def test_overwrite_replaces_a_project_file_of_another_schema_version(tmp_path):
+    hk.optimize(quadratic, n_trials=2, directory=str(tmp_path), project_name="old", verbose=0).storage.close()
+    con = sqlite3.connect(tmp_path / "old" / "study.db")
+    con.execute("update hyperknob_meta set value='1' where key='schema_version'")
+    con.commit()
+    con.close()
+    with pytest.raises(StudyVersionError, match="overwrite=True"):
+        hk.create_study(str(tmp_path), "old")
+    fresh = hk.create_study(str(tmp_path), "old", overwrite=True)
+    assert fresh.trials == []

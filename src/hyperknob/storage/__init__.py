@@ -17,10 +17,12 @@ def default_sqlite_url(project_dir: str) -> str:
     return "sqlite:///" + os.path.join(os.path.abspath(project_dir), DEFAULT_FILENAME)
 
 
-def open_storage(storage: str | Storage | None, project_dir: str | None = None) -> Storage:
+def open_storage(storage: str | Storage | None, project_dir: str | None = None, overwrite: bool = False) -> Storage:
     """A storage from an instance, a URL, ':memory:', or (None) the SQLite file of ``project_dir``.
 
-    The ``HYPERKNOB_STORAGE`` environment variable supplies a URL when none is passed.
+    The ``HYPERKNOB_STORAGE`` environment variable supplies a URL when none is passed. With
+    ``overwrite=True``, a project's own file that an incompatible hyperknob wrote is replaced (the
+    file holds that project only); a URL the user named is never replaced.
     """
     if isinstance(storage, Storage):
         return storage
@@ -29,9 +31,26 @@ def open_storage(storage: str | Storage | None, project_dir: str | None = None) 
     if storage is None:
         if project_dir is None:
             return InMemoryStorage()
-        storage = default_sqlite_url(project_dir)
+        return _open_project_file(project_dir, overwrite)
     if storage in (":memory:", "memory"):
         return InMemoryStorage()
     from hyperknob.storage.sql import SQLStorage  # SQLAlchemy is imported only when a database is used
 
     return SQLStorage(storage)
+
+
+def _open_project_file(project_dir: str, overwrite: bool) -> Storage:
+    from hyperknob.exceptions import StudyVersionError
+    from hyperknob.storage.sql import SQLStorage
+
+    url = default_sqlite_url(project_dir)
+    try:
+        return SQLStorage(url)
+    except StudyVersionError:
+        if not overwrite:
+            raise
+    path = os.path.join(os.path.abspath(project_dir), DEFAULT_FILENAME)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    return SQLStorage(url)

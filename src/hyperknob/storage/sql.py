@@ -280,7 +280,8 @@ class SQLStorage(Storage):
                         f"{self.url} holds a study in schema version {version}, and this hyperknob reads "
                         f"version {SCHEMA_VERSION}. "
                         + ("Upgrade hyperknob to read it" if newer else "Open it with the hyperknob version that wrote it")
-                        + ", or start a new study with overwrite=True or another project_name."
+                        + ", or start a new study: another project_name or storage, or overwrite=True "
+                        "(which replaces a project's own study.db file; a storage URL you named is never replaced)."
                     )
                 return
             foreign = sorted(t for t in tables if not t.startswith("hyperknob_"))

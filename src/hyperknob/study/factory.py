@@ -54,7 +54,7 @@ def create_study(
     """
     project_name = project_name or "untitled_project"
     project_dir = os.path.join(directory or ".", project_name)
-    store = open_storage(storage, project_dir)
+    store = open_storage(storage, project_dir, overwrite)
     settings = StudySettings(
         max_trials=max_trials,
         max_retries_per_trial=max_retries_per_trial,

@@ -62,7 +62,7 @@ class BaseTuner:
         self.project_name = project_name or "untitled_project"
         self.tuner_id = tuner_id or os.environ.get("KERASTUNER_TUNER_ID", "tuner0")
         self.study = oracle._attach(
-            open_storage(storage, self.project_dir), self.project_name, overwrite=overwrite, project_dir=self.project_dir
+            open_storage(storage, self.project_dir, overwrite), self.project_name, overwrite=overwrite, project_dir=self.project_dir
         )
         if not self.study.get_trials():
             self._populate_initial_space()

@@ -6,6 +6,7 @@ and ``fit``, and ``fit``'s History is read through its ``history`` dict.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from hyperknob.exceptions import FatalTypeError
@@ -61,6 +62,11 @@ class Tuner(BaseTuner):
         self.executions_per_trial = executions_per_trial
 
     def _build_hypermodel(self, hp: HyperParameters) -> Any:
+        if "keras" in sys.modules:
+            # Release the previous model's Keras state (without a full garbage collection).
+            from hyperknob.integrations.keras.trial_runner import release_keras_state
+
+            release_keras_state()
         if self.hypermodel is None:
             raise FatalTypeError(f"{type(self).__name__} has no hypermodel: pass hypermodel=build_fn, or override run_trial().")
         model = self.hypermodel.build(hp)
@@ -74,9 +80,39 @@ class Tuner(BaseTuner):
         return model
 
     def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
+        """Build and fit (``executions_per_trial`` times); returns the History, or a list of them.
+
+        A Keras model is fitted with per-epoch reporting, a best-epoch checkpoint and fresh copies of
+        the user's callbacks (see ``hyperknob.integrations.keras``)."""
         hp = trial.hyperparameters
+        model = self._build_hypermodel(hp)
+        if "keras" in sys.modules:
+            from hyperknob.integrations.keras.trial_runner import is_keras_model, run_keras_trial
+
+            if is_keras_model(model):
+                return run_keras_trial(self, trial, model, *args, **kwargs)
         results = []
-        for _ in range(self.executions_per_trial):
-            model = self._build_hypermodel(hp)
+        for execution in range(self.executions_per_trial):
+            if execution:
+                model = self._build_hypermodel(hp)
             results.append(self.hypermodel.fit(hp, model, *args, **kwargs))  # type: ignore[union-attr]
         return results[0] if len(results) == 1 else results
+
+    def load_model(self, trial: Trial) -> Any:
+        """The trial's model with the weights of its best epoch (Keras models)."""
+        from hyperknob.integrations.keras.trial_runner import load_best_model
+
+        return load_best_model(self, trial)
+
+    # KerasTuner's training hooks; called from inside model.fit for Keras models.
+    def on_epoch_begin(self, trial: Trial, model: Any, epoch: int, logs: Any = None) -> None:
+        pass
+
+    def on_epoch_end(self, trial: Trial, model: Any, epoch: int, logs: Any = None) -> None:
+        pass
+
+    def on_batch_begin(self, trial: Trial, model: Any, batch: int, logs: Any = None) -> None:
+        pass
+
+    def on_batch_end(self, trial: Trial, model: Any, batch: int, logs: Any = None) -> None:
+        pass

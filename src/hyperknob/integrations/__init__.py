@@ -1,0 +1,1 @@
+"""Integrations with frameworks (Keras, scikit-learn); imported only when a framework is in use."""

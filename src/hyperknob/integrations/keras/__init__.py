@@ -1,0 +1,19 @@
+"""Keras 3 integration: per-epoch reporting, best-epoch checkpoints, callbacks and model loading.
+
+Imported by the core ``Tuner`` only when a hypermodel builds a Keras model, so the core never
+imports Keras. Requires ``pip install 'hyperknob[keras]'``.
+"""
+
+from __future__ import annotations
+
+try:
+    import keras  # noqa: F401
+except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without keras installed
+    raise ModuleNotFoundError(
+        "hyperknob's Keras integration needs Keras 3 and a backend: pip install 'hyperknob[keras]'."
+    ) from exc
+
+from hyperknob.integrations.keras.callbacks import TrialCallback
+from hyperknob.integrations.keras.trial_runner import is_keras_model, load_best_model, run_keras_trial
+
+__all__ = ["TrialCallback", "is_keras_model", "load_best_model", "run_keras_trial"]
