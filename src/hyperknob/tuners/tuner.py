@@ -74,9 +74,15 @@ class Tuner(BaseTuner):
             raise FatalTypeError(
                 "The hypermodel's build(hp) returned None. Make build(hp) return the model it builds."
             )
-        if self.optimizer is not None or self.loss is not None or self.metrics is not None:
-            compile_kwargs = {k: v for k, v in (("optimizer", self.optimizer), ("loss", self.loss), ("metrics", self.metrics)) if v is not None}
-            model.compile(**compile_kwargs)
+        overrides = {k: v for k, v in (("optimizer", self.optimizer), ("loss", self.loss), ("metrics", self.metrics)) if v is not None}
+        if overrides:
+            if "keras" in sys.modules:
+                from hyperknob.integrations.keras.trial_runner import is_keras_model, recompile
+
+                if is_keras_model(model):
+                    recompile(model, overrides)
+                    return model
+            model.compile(**overrides)
         return model
 
     def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:

@@ -50,6 +50,19 @@ def _copy_callbacks(callbacks: list[Any], tuner: Tuner, trial: Trial, execution:
     return copied
 
 
+def recompile(model: Any, overrides: dict[str, Any]) -> None:
+    """Compile again with the tuner's ``optimizer``/``loss``/``metrics`` in place of build's, keeping
+    build's other compile arguments. An optimizer instance is copied for each model: a Keras
+    optimizer cannot serve two models."""
+    compiled = getattr(model, "_compile_config", None)
+    kwargs = dict(compiled.config) if compiled is not None else {}
+    kwargs.update(overrides)
+    optimizer = kwargs.get("optimizer")
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        kwargs["optimizer"] = type(optimizer).from_config(optimizer.get_config())
+    model.compile(**kwargs)
+
+
 def check_model_size(tuner: Tuner, model: Any) -> None:
     if tuner.max_model_size is None:
         return
