@@ -8,6 +8,7 @@ is tracked the same way.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Mapping
@@ -19,7 +20,11 @@ if TYPE_CHECKING:
     from hyperknob.study.trial import Trial
     from hyperknob.tuners.tuner import Tuner
 
-__all__ = ["TrialCallback", "BatchHooks"]
+__all__ = ["BatchHooks", "TrialCallback", "build_config_path"]
+
+
+def build_config_path(checkpoint_path: str) -> str:
+    return os.path.join(os.path.dirname(checkpoint_path), "build_config.json")
 
 
 def _plain_logs(logs: Mapping[str, Any] | None) -> dict[str, float]:
@@ -69,6 +74,12 @@ class TrialCallback(keras.callbacks.Callback):
             return  # a custom loop that never called set_model(): tracked and ranked, not saved
         os.makedirs(os.path.dirname(self.checkpoint_path), exist_ok=True)
         model.save_weights(self.checkpoint_path)
+        build_config = model.get_build_config()
+        if build_config is not None:
+            # A model without an Input (e.g. Sequential starting with Flatten) is built by its first
+            # batch; its input shape is kept so the model can be rebuilt before loading weights.
+            with open(build_config_path(self.checkpoint_path), "w") as f:
+                json.dump(build_config, f)
 
 
 class BatchHooks(keras.callbacks.Callback):

@@ -10,12 +10,13 @@ loaded) is left to Python's own schedule.
 from __future__ import annotations
 
 import copy
+import json
 import os
 from typing import TYPE_CHECKING, Any
 
 import keras
 
-from hyperknob.integrations.keras.callbacks import BatchHooks, TrialCallback
+from hyperknob.integrations.keras.callbacks import BatchHooks, TrialCallback, build_config_path
 
 if TYPE_CHECKING:
     from hyperknob.study.trial import Trial
@@ -113,6 +114,10 @@ def load_best_model(tuner: Tuner, trial: Trial) -> Any:
             "Rebuild it with tuner.hypermodel.build(trial.hyperparameters) and train it instead."
         )
     model = tuner._build_hypermodel(trial.hyperparameters)
+    config_path = build_config_path(path)
+    if not model.built and os.path.exists(config_path):
+        with open(config_path) as f:
+            model.build_from_config(json.load(f))
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and not optimizer.built and model.built:
         # The checkpoint holds the optimizer's state too; build it so the state loads (no warning,
