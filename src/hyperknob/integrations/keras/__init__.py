@@ -6,9 +6,17 @@ imports Keras. Requires ``pip install 'hyperknob[keras]'``.
 
 from __future__ import annotations
 
+import os
+
 try:
     import keras  # noqa: F401
-except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without keras installed
+except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without keras or its backend
+    if exc.name in ("tensorflow", "jax", "torch"):
+        raise ModuleNotFoundError(
+            f"Keras is configured to use the {exc.name!r} backend (KERAS_BACKEND="
+            f"{os.environ.get('KERAS_BACKEND', 'unset: ~/.keras/keras.json decides')}), which is not installed. "
+            f"Install it, or set KERAS_BACKEND to an installed backend (hyperknob[keras] installs torch)."
+        ) from exc
     raise ModuleNotFoundError(
         "hyperknob's Keras integration needs Keras 3 and a backend: pip install 'hyperknob[keras]'."
     ) from exc

@@ -102,7 +102,14 @@ def _overrides_batch_hooks(tuner: Tuner) -> bool:
 
 
 def release_keras_state() -> None:
-    keras.backend.clear_session(free_memory=False)
+    """Forget the previous model's Keras state before the next build.
+
+    On PyTorch, reference counting frees a finished model, so the full garbage collection
+    (about 0.2 s per call with torch loaded) is skipped: 30 trials grow memory by about 1.4 MiB.
+    JAX and TensorFlow keep compiled functions alive in reference cycles; without a collection JAX
+    grew 74 MiB over 25 trials (24 MiB with it), so those backends pay for one collection per trial,
+    a small cost next to their per-model compilation (about 1 s)."""
+    keras.backend.clear_session(free_memory=keras.backend.backend() != "torch")
 
 
 def load_best_model(tuner: Tuner, trial: Trial) -> Any:
