@@ -228,3 +228,20 @@ def _current_rss_mib() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float(np.nan)
+
+
+def test_user_model_checkpoint_takes_effect_and_tensorboard_gets_a_directory_per_trial(tmp_path, data):
+    from hyperknob.integrations.keras.trial_runner import _copy_callbacks
+
+    x, y, xv, yv = data
+    saved = tmp_path / "user.weights.h5"
+    checkpoint = keras.callbacks.ModelCheckpoint(str(saved), save_weights_only=True)
+    tuner = kt.RandomSearch(build_model, objective="val_loss", max_trials=1, directory=str(tmp_path), project_name="u")
+    tuner.search(x, y, epochs=1, validation_data=(xv, yv), callbacks=[checkpoint], verbose=0)
+    assert saved.exists()
+
+    trial = tuner.oracle.get_best_trials(1)[0]
+    board = keras.callbacks.TensorBoard(log_dir=str(tmp_path / "logs"))
+    copied = _copy_callbacks([board], tuner, trial, execution=0)
+    assert copied[0] is not board and copied[0].log_dir == str(tmp_path / "logs" / trial.trial_id)
+    assert board.log_dir == str(tmp_path / "logs")
