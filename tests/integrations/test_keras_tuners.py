@@ -62,7 +62,7 @@ def test_random_search_saves_best_epochs_and_best_models_reproduce_their_scores(
         assert len(history) == 3  # every epoch was reported
         assert trial.score == max(o.mean() for o in history)
     models = tuner.get_best_models(2)
-    for model, trial in zip(models, trials):
+    for model, trial in zip(models, trials[:2], strict=True):
         _, accuracy = model.evaluate(xv, yv, verbose=0)
         assert accuracy == pytest.approx(trial.score, abs=1e-6)
         assert model.predict(xv[:5], verbose=0).shape == (5, 10)
