@@ -37,6 +37,7 @@ benchmarks/results/backends.json.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -46,75 +47,37 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from _common import (HERE, TORCH, background_cores, child_env, children_cpu_s, cpu_model,
+                     ensure_venv, log, machine_busy_s, marked_result, median_of, set_threads,
+                     wait_for_quiet, write_json)
+
+TAG = "backends"
 RESULTS = HERE / "results" / "backends.json"
 MARK = "@@BACKENDS-RESULT@@"
 UNITS = (32, 256, 512)
 EPOCHS = 5
 BATCH = 32
 
-# torch is pinned exactly: a CPU build lies on these machines; an unpinned torch pulls CUDA.
 REQUIREMENTS = {
-    "torch": ["torch==2.13.0", "keras", "scikit-learn"],
+    "torch": [TORCH, "keras", "scikit-learn"],
     "jax": ["jax", "jaxlib", "keras", "scikit-learn"],
     "tensorflow": ["tensorflow-cpu", "keras", "scikit-learn"],
 }
 VERSION_OF = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow"}
 
-
-def _log(msg: str) -> None:
-    print(f"[backends] {msg}", file=sys.stderr, flush=True)
+_log = functools.partial(log, TAG)
 
 
 # --------------------------------------------------------------------------- environments
 
-def venv_python(root: Path, backend: str) -> Path:
-    return root / backend / "bin" / "python"
-
-
-def ensure_venv(root: Path, backend: str) -> Path:
-    venv = root / backend
-    py = venv_python(root, backend)
-    stamp = venv / ".backends-installed"
-    want = "\n".join(REQUIREMENTS[backend])
-    if not py.exists():
-        _log(f"creating {venv}")
-        venv.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    if not stamp.exists() or stamp.read_text() != want:
-        reqs = REQUIREMENTS[backend]
-        steps = [reqs[:1], reqs] if backend == "torch" else [reqs]  # torch first, pinned
-        for step in steps:
-            cmd = [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *step]
-            _log("$ " + " ".join(cmd[2:]))
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode != 0:
-                sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-8000:])
-                sys.exit(f"[backends] pip failed for {backend} (exit {proc.returncode})")
-        stamp.write_text(want)
-    return py
+def backend_venv(root: Path, backend: str) -> Path:
+    """The backend's venv, ``root/backend``: created when missing; returns its python."""
+    return ensure_venv(root / backend, REQUIREMENTS[backend], ".backends-installed", TAG,
+                       pin_first=TORCH if backend == "torch" else None,  # torch first, pinned
+                       what=f" for {backend}")
 
 
 # --------------------------------------------------------------------------- child
-
-def child_env(backend: str, threads: int) -> dict:
-    env = dict(os.environ)
-    n = str(threads)
-    env.update({
-        "KERAS_BACKEND": backend,
-        "OMP_NUM_THREADS": n,
-        "MKL_NUM_THREADS": n,
-        "OPENBLAS_NUM_THREADS": n,
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "JAX_PLATFORMS": "cpu",
-        "CUDA_VISIBLE_DEVICES": "",
-        "PYTHONWARNINGS": "ignore",
-    })
-    if backend == "jax":
-        eigen = "false" if threads == 1 else "true"
-        env["XLA_FLAGS"] = f"--xla_cpu_multi_thread_eigen={eigen} intra_op_parallelism_threads={n}"
-    return env
-
 
 def _cpu_s() -> float:
     t = os.times()
@@ -128,25 +91,11 @@ def child_main(backend: str, threads: int) -> None:
     import keras  # imports the backend too
 
     import_s = time.perf_counter() - t0
-    if backend == "torch":
-        import torch
-
-        torch.set_num_threads(threads)
-        try:
-            torch.set_num_interop_threads(threads)
-        except RuntimeError:
-            pass
-        versions = {"torch": torch.__version__}
-    elif backend == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-        versions = {"tensorflow": tf.__version__}
-    else:
+    versions = set_threads(backend, threads)
+    if backend == "jax":
         import jax
 
-        versions = {"jax": jax.__version__, "jax_devices": [str(d) for d in jax.devices()]}
+        versions["jax_devices"] = [str(d) for d in jax.devices()]
     versions["keras"] = keras.__version__
     import numpy as np
     import sklearn
@@ -214,33 +163,10 @@ def child_main(backend: str, threads: int) -> None:
 
 # --------------------------------------------------------------------------- parent
 
-def _machine_busy_s() -> float:
-    """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
-    with open("/proc/stat") as f:
-        vals = [int(v) for v in f.readline().split()[1:9]]
-    return (sum(vals) - vals[3] - vals[4]) / os.sysconf("SC_CLK_TCK")
-
-
 def _pid_cpu_s(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def background_cores(seconds: float = 1.0) -> float:
-    b0, t0 = _machine_busy_s(), time.perf_counter()
-    time.sleep(seconds)
-    return (_machine_busy_s() - b0) / (time.perf_counter() - t0)
-
-
-def wait_for_quiet(limit_s: float, threshold: float = 0.35) -> float:
-    """Waits (up to limit_s) until other processes use less than `threshold` cores."""
-    deadline = time.monotonic() + limit_s
-    while True:
-        bg = background_cores(1.0)
-        if bg < threshold or time.monotonic() >= deadline:
-            return bg
-        time.sleep(2.0)
 
 
 def run_case(py: Path, backend: str, threads: int, load: str, timeout: float,
@@ -255,36 +181,32 @@ def run_case(py: Path, backend: str, threads: int, load: str, timeout: float,
     try:
         if burner is not None:
             burner_cpu = -_pid_cpu_s(burner.pid)
-        import resource
-
-        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        busy0 = _machine_busy_s()
+        cpu0 = children_cpu_s()
+        busy0 = machine_busy_s()
         t0 = time.perf_counter()
         proc = subprocess.run(
             [str(py), str(Path(__file__).resolve()), "--child", backend, "--threads", str(threads)],
             env=child_env(backend, threads), capture_output=True, text=True, timeout=timeout,
             cwd="/tmp")
         wall = time.perf_counter() - t0
-        busy = _machine_busy_s() - busy0
-        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the burner is not reaped yet
-        child_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+        busy = machine_busy_s() - busy0
+        child_cpu = children_cpu_s() - cpu0  # the burner is not reaped yet
         if burner is not None:
             burner_cpu += _pid_cpu_s(burner.pid)
     finally:
         if burner is not None:
             burner.kill()
             burner.wait()
-    for line in proc.stdout.splitlines():
-        if line.startswith(MARK):
-            res = json.loads(line[len(MARK):])
-            res["process_wall_s"] = wall
-            res["loadavg_1m_before"] = load_before
-            res["background_cores_before"] = bg_before
-            # Cores used by everything except this case's child and our burner, during the case.
-            res["background_cores"] = max(0.0, (busy - child_cpu - burner_cpu) / wall)
-            res["child_process_cpu_s"] = child_cpu
-            res["burner_cores"] = burner_cpu / wall
-            return res
+    res = marked_result(proc.stdout, MARK)
+    if res is not None:
+        res["process_wall_s"] = wall
+        res["loadavg_1m_before"] = load_before
+        res["background_cores_before"] = bg_before
+        # Cores used by everything except this case's child and our burner, during the case.
+        res["background_cores"] = max(0.0, (busy - child_cpu - burner_cpu) / wall)
+        res["child_process_cpu_s"] = child_cpu
+        res["burner_cores"] = burner_cpu / wall
+        return res
     sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-6000:])
     raise RuntimeError(f"case {backend}/{threads}t/{load} failed (exit {proc.returncode})")
 
@@ -292,16 +214,14 @@ def run_case(py: Path, backend: str, threads: int, load: str, timeout: float,
 def summarise(runs: list[dict]) -> dict:
     """Median over repeats of every scalar we report."""
     med = statistics.median
-    out = {"import_s": med(r["import_s"] for r in runs),
-           "peak_rss_mb": med(r["peak_rss_mb"] for r in runs),
-           "process_wall_s": med(r["process_wall_s"] for r in runs),
-           "background_cores": med(r["background_cores"] for r in runs),
-           "burner_cores": med(r["burner_cores"] for r in runs),
-           "units": {}}
+    out = {k: median_of(runs, k) for k in ("import_s", "peak_rss_mb", "process_wall_s",
+                                            "background_cores", "burner_cores")}
+    out["units"] = {}
     for u in map(str, UNITS):
         keys = ("fit_s", "first_epoch_s", "steady_epoch_s", "evaluate_s", "evaluate_warm_s",
                 "fit_cpu_per_wall", "val_accuracy")
-        out["units"][u] = {k: med(r["units"][u][k] for r in runs) for k in keys}
+        per_run = [r["units"][u] for r in runs]
+        out["units"][u] = {k: median_of(per_run, k) for k in keys}
     # One "trial-like" figure: fit + evaluate summed over the three model sizes.
     out["train_eval_total_s"] = med(
         sum(r["units"][u]["fit_s"] + r["units"][u]["evaluate_s"] for u in map(str, UNITS))
@@ -405,7 +325,7 @@ def main() -> None:
     threads = [int(t) for t in args.threads.split(",") if t]
     loads = [l for l in args.loads.split(",") if l]
     root = Path(args.venv_root)
-    pys = {b: ensure_venv(root, b) for b in backends}
+    pys = {b: backend_venv(root, b) for b in backends}
 
     order = [(b, t, l) for l in loads for b in backends for t in threads]
     runs: dict[tuple, list] = {k: [] for k in order}
@@ -428,14 +348,7 @@ def main() -> None:
     for k, v in runs.items():
         if v:
             versions[k[0]] = v[0]["versions"]
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model() or ""
     payload = {
         "meta": {"python": platform.python_version(), "cpu": cpu, "nproc": os.cpu_count(),
                  "repeats": args.repeats, "units": UNITS, "epochs": EPOCHS, "batch_size": BATCH,
@@ -447,10 +360,7 @@ def main() -> None:
         "markdown": table,
         "recommendation": rec,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(payload, indent=1))
-    _log(f"wrote {out}")
+    write_json(Path(args.out), payload, TAG)
 
 
 if __name__ == "__main__":

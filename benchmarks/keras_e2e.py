@@ -42,6 +42,7 @@ Prints a Markdown table and writes benchmarks/results/keras_e2e.json.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -51,108 +52,40 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+from _common import (HERE, ROOT, TORCH, child_env, children_cpu_s, ensure_venv, log,
+                     machine_busy_s, marked_result, median_of, pip_install, set_threads,
+                     wait_for_quiet, write_json)
+
+TAG = "keras_e2e"
 VENV = HERE / ".venv-keras"
 VENV_PY = VENV / "bin" / "python"
 RESULTS = HERE / "results" / "keras_e2e.json"
-# torch is pinned exactly: a CPU build lies on these machines; an unpinned torch pulls CUDA.
-TORCH = "torch==2.13.0"
 REQUIREMENTS = ["keras-tuner==1.4.8", "six", "keras", "scikit-learn", TORCH]
 EXTRA_FOR_BACKEND = {"torch": [], "jax": ["jax", "jaxlib"], "tensorflow": ["tensorflow-cpu"]}
-STAMP = VENV / ".keras-e2e-installed"
+STAMP_NAME = ".keras-e2e-installed"
 MARK = "@@KERAS-E2E-RESULT@@"
 LIBS = {"keras_tuner": "keras-tuner 1.4.8", "hyperknob": "hyperknob"}
 
-
-def _log(msg: str) -> None:
-    print(f"[keras_e2e] {msg}", file=sys.stderr, flush=True)
+_log = functools.partial(log, TAG)
 
 
 # --------------------------------------------------------------------------- environment
 
-def _pip(*args: str) -> None:
-    cmd = [str(VENV_PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args]
-    _log("$ " + " ".join(cmd[2:]))
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-8000:])
-        sys.exit(f"[keras_e2e] pip failed (exit {proc.returncode})")
-
-
 def ensure_env(backend: str) -> None:
     """Create benchmarks/.venv-keras when missing; (re)install when the stamp is stale."""
-    if not VENV_PY.exists():
-        _log(f"creating {VENV.relative_to(ROOT)}")
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    want = "\n".join(REQUIREMENTS + ["-e ."])
-    stale = (
-        not STAMP.exists()
-        or STAMP.read_text() != want
-        or (ROOT / "pyproject.toml").stat().st_mtime > STAMP.stat().st_mtime
-    )
-    if stale:
-        _log(f"installing benchmark requirements into {VENV.relative_to(ROOT)}")
-        _pip(TORCH)  # first, so the resolver never looks for another torch
-        _pip(*REQUIREMENTS)
-        _pip("-e", ".")  # this repository, relative to its root (cwd=ROOT)
-        STAMP.write_text(want)
+    ensure_venv(VENV, REQUIREMENTS, STAMP_NAME, TAG, pin_first=TORCH, this_repo=True,
+                shown=VENV.relative_to(ROOT))
     extra = EXTRA_FOR_BACKEND[backend]
     if extra:
         mod = "jax" if backend == "jax" else "tensorflow"
         probe = subprocess.run([str(VENV_PY), "-c", f"import {mod}"], capture_output=True)
         if probe.returncode != 0:
-            _pip(*extra, TORCH)  # keep torch where it is
-
-
-def child_env(backend: str, threads: int) -> dict:
-    env = dict(os.environ)
-    n = str(threads)
-    env.update({
-        "KERAS_BACKEND": backend,
-        "OMP_NUM_THREADS": n,
-        "MKL_NUM_THREADS": n,
-        "OPENBLAS_NUM_THREADS": n,
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "JAX_PLATFORMS": "cpu",
-        "CUDA_VISIBLE_DEVICES": "",
-        "PYTHONWARNINGS": "ignore",
-        "PYTHONUNBUFFERED": "1",
-    })
-    if backend == "jax":
-        eigen = "false" if threads == 1 else "true"
-        env["XLA_FLAGS"] = f"--xla_cpu_multi_thread_eigen={eigen} intra_op_parallelism_threads={n}"
-    return env
+            pip_install(VENV_PY, *extra, TORCH, tag=TAG, cwd=ROOT)  # keep torch where it is
 
 
 # --------------------------------------------------------------------------- child
-
-def set_threads(backend: str, threads: int) -> dict:
-    versions = {}
-    if backend == "torch":
-        import torch
-
-        torch.set_num_threads(threads)
-        try:
-            torch.set_num_interop_threads(threads)
-        except RuntimeError:
-            pass
-        versions["torch"] = torch.__version__
-    elif backend == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-        versions["tensorflow"] = tf.__version__
-    else:
-        import jax
-
-        versions["jax"] = jax.__version__
-    return versions
-
 
 class FitShim:
     """Wraps keras.Model.fit; accumulates time inside fit and inside the tuner's callbacks."""
@@ -329,57 +262,34 @@ def child_main(lib: str, backend: str, threads: int, max_trials: int, epochs: in
 
 # --------------------------------------------------------------------------- parent
 
-def _machine_busy_s() -> float:
-    """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
-    with open("/proc/stat") as f:
-        vals = [int(v) for v in f.readline().split()[1:9]]
-    return (sum(vals) - vals[3] - vals[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_for_quiet(limit_s: float, threshold: float = 0.35) -> float:
-    """Waits (up to limit_s) until other processes use less than `threshold` cores."""
-    deadline = time.monotonic() + limit_s
-    while True:
-        b0, t0 = _machine_busy_s(), time.perf_counter()
-        time.sleep(1.0)
-        bg = (_machine_busy_s() - b0) / (time.perf_counter() - t0)
-        if bg < threshold or time.monotonic() >= deadline:
-            return bg
-        time.sleep(2.0)
-
-
 def run_case(lib: str, args) -> dict:
-    import resource
-
     bg_before = wait_for_quiet(args.wait_idle) if args.wait_idle > 0 else None
     cmd = [str(VENV_PY), str(Path(__file__).resolve()), "--child", lib, "--backend", args.backend,
            "--threads", str(args.threads), "--max-trials", str(args.max_trials),
            "--epochs", str(args.epochs)]
     if args.profile:
         cmd += ["--profile", str(Path(args.profile).resolve())]
-    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    busy0 = _machine_busy_s()
+    cpu0 = children_cpu_s()
+    busy0 = machine_busy_s()
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, env=child_env(args.backend, args.threads), cwd="/tmp",
-                              capture_output=True, text=True, timeout=args.timeout)
+        proc = subprocess.run(cmd, env=child_env(args.backend, args.threads, PYTHONUNBUFFERED="1"),
+                              cwd="/tmp", capture_output=True, text=True, timeout=args.timeout)
     except subprocess.TimeoutExpired as exc:
         return {"error": f"timed out after {args.timeout}s",
                 "stderr_tail": (exc.stderr or b"")[-6000:].decode("utf-8", "replace")
                 if isinstance(exc.stderr, bytes) else str(exc.stderr or "")[-6000:]}
     wall = time.perf_counter() - t0
-    busy = _machine_busy_s() - busy0
-    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    child_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
-    for line in proc.stdout.splitlines():
-        if line.startswith(MARK):
-            res = json.loads(line[len(MARK):])
-            res["process_wall_s"] = wall
-            res["child_process_cpu_s"] = child_cpu
-            res["background_cores_before"] = bg_before
-            # Cores used by everything but this child while it ran (the machine is shared).
-            res["background_cores"] = max(0.0, (busy - child_cpu) / wall)
-            return res
+    busy = machine_busy_s() - busy0
+    child_cpu = children_cpu_s() - cpu0
+    res = marked_result(proc.stdout, MARK)
+    if res is not None:
+        res["process_wall_s"] = wall
+        res["child_process_cpu_s"] = child_cpu
+        res["background_cores_before"] = bg_before
+        # Cores used by everything but this child while it ran (the machine is shared).
+        res["background_cores"] = max(0.0, (busy - child_cpu) / wall)
+        return res
     return {"error": f"exit {proc.returncode}", "stderr_tail": proc.stderr[-8000:],
             "stdout_tail": proc.stdout[-2000:]}
 
@@ -391,7 +301,7 @@ def summarise(runs: list[dict]) -> dict | None:
     med = statistics.median
     keys = ("keras_import_s", "lib_import_s", "construct_s", "search_s", "fit_s",
             "tuner_callback_s", "peak_rss_mb", "process_wall_s", "background_cores")
-    s = {k: med(r[k] for r in ok) for k in keys}
+    s = {k: median_of(ok, k) for k in keys}
     s["outside_fit_s"] = med(r["search_s"] - r["fit_s"] for r in ok)
     s["outside_fit_pct"] = med(100.0 * (r["search_s"] - r["fit_s"]) / r["search_s"] for r in ok)
     s["tuner_share_pct"] = med(
@@ -498,10 +408,7 @@ def main() -> None:
         "runs": runs,
         "markdown": table,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(payload, indent=1))
-    _log(f"wrote {out}")
+    write_json(Path(args.out), payload, TAG)
     if any(s is None for s in summary.values()):
         sys.exit(1)
 

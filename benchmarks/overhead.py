@@ -23,6 +23,7 @@ Prints Markdown tables (for the README) and writes benchmarks/results/overhead.j
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -32,22 +33,20 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+from _common import (HERE, ROOT, TORCH, cpu_model, ensure_venv, log, marked_result, median_of,
+                     thread_vars, write_json)
+
+TAG = "overhead"
 VENV = HERE / ".venv"
 VENV_PY = VENV / "bin" / "python"
 RESULTS = HERE / "results" / "overhead.json"
-# torch is pinned exactly: a CPU build lies on these machines; an unpinned torch pulls CUDA.
-TORCH = "torch==2.13.0"
 REQUIREMENTS = ["keras-tuner==1.4.8", "six", "optuna", "keras", TORCH]
-STAMP = VENV / ".overhead-installed"
+STAMP_NAME = ".overhead-installed"
 MARK = "@@OVERHEAD-RESULT@@"
 
 CHILD_ENV = {
     "KERAS_BACKEND": "torch",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
+    **thread_vars(1),
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "PYTHONWARNINGS": "ignore",
 }
@@ -74,36 +73,13 @@ PACKAGES = ["hyperknob", "keras-tuner", "keras", "torch", "optuna", "numpy", "sc
 
 # --------------------------------------------------------------------------- environment
 
-def _log(msg: str) -> None:
-    print(f"[overhead] {msg}", file=sys.stderr, flush=True)
-
-
-def _pip(*args: str) -> None:
-    cmd = [str(VENV_PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args]
-    _log("$ " + " ".join(cmd[2:]))
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-8000:])
-        sys.exit(f"[overhead] pip failed (exit {proc.returncode})")
+_log = functools.partial(log, TAG)
 
 
 def ensure_env() -> None:
     """Create benchmarks/.venv when missing; (re)install when the stamp is stale."""
-    if not VENV_PY.exists():
-        _log(f"creating {VENV.relative_to(ROOT)}")
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    want = "\n".join(REQUIREMENTS + ["-e ."])
-    stale = (
-        not STAMP.exists()
-        or STAMP.read_text() != want
-        or (ROOT / "pyproject.toml").stat().st_mtime > STAMP.stat().st_mtime
-    )
-    if stale:
-        _log(f"installing benchmark requirements into {VENV.relative_to(ROOT)}")
-        _pip(TORCH)  # first, so the resolver never looks for another torch
-        _pip(*REQUIREMENTS)
-        _pip("-e", ".")  # this repository, relative to its root (cwd=ROOT)
-        STAMP.write_text(want)
+    ensure_venv(VENV, REQUIREMENTS, STAMP_NAME, TAG, pin_first=TORCH, this_repo=True,
+                shown=VENV.relative_to(ROOT))
 
 
 def in_venv() -> bool:
@@ -266,11 +242,10 @@ def spawn(case: str, trials: int, timeout: float) -> dict:
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     wall = time.perf_counter() - t0
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(MARK):
-            out = json.loads(line[len(MARK):])
-            out["process_s"] = wall
-            return out
+    out = marked_result(proc.stdout, MARK)
+    if out is not None:
+        out["process_s"] = wall
+        return out
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-40:]
     return {"error": f"exit {proc.returncode}", "traceback": "\n".join(tail)}
 
@@ -294,14 +269,6 @@ def machine_info() -> dict:
             git[key] = None
     if git.get("dirty_src") is not None:
         git["dirty_src"] = bool(git["dirty_src"])
-    cpu_model = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -309,7 +276,7 @@ def machine_info() -> dict:
     return {
         "cpu_count": os.cpu_count(),
         "cpus_usable": usable,
-        "cpu_model": cpu_model,
+        "cpu_model": cpu_model(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "python_impl": platform.python_implementation(),
@@ -317,11 +284,6 @@ def machine_info() -> dict:
         "hyperknob_git": git,
         "env": CHILD_ENV,
     }
-
-
-def _median(runs: list, key: str):
-    vals = [r[key] for r in runs if key in r and r[key] is not None]
-    return statistics.median(vals) if vals else None
 
 
 def summarise(raw: dict, trials: int) -> dict:
@@ -333,13 +295,13 @@ def summarise(raw: dict, trials: int) -> dict:
             if case in TRIAL_CASES:
                 per = [r["search_s"] / trials * 1e3 for r in ok]
                 s.update(per_trial_ms=statistics.median(per), per_trial_ms_min=min(per),
-                         per_trial_ms_max=max(per), search_s=_median(ok, "search_s"),
-                         setup_ms=_median(ok, "setup_s") * 1e3, n_done=_median(ok, "n_done"))
+                         per_trial_ms_max=max(per), search_s=median_of(ok, "search_s"),
+                         setup_ms=median_of(ok, "setup_s") * 1e3, n_done=median_of(ok, "n_done"))
             else:
                 imp = [r["import_s"] * 1e3 for r in ok]
                 s.update(import_ms=statistics.median(imp), import_ms_min=min(imp),
                          import_ms_max=max(imp))
-            s["maxrss_mib"] = _median(ok, "maxrss_kb") / 1024
+            s["maxrss_mib"] = median_of(ok, "maxrss_kb") / 1024
         errs = [r for r in runs if "error" in r]
         if errs:
             s["error"] = errs[0]["error"]
@@ -482,8 +444,7 @@ def main(argv=None) -> int:
     for case, s in errors.items():
         print(f"\n### {case} failed ({s['error']})\n```\n{s.get('traceback') or ''}\n```")
 
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({
+    write_json(args.json, {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t_start)),
         "duration_s": time.time() - t_start,
         "args": {"trials": args.trials, "repeats": args.repeats,
@@ -494,8 +455,7 @@ def main(argv=None) -> int:
         "summary": summary,
         "raw": raw,
         "markdown": table,
-    }, indent=2, default=str) + "\n")
-    _log(f"wrote {args.json}")
+    }, TAG, indent=2, default=str, end="\n")
     return 1 if errors else 0
 
 
