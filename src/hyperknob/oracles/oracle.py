@@ -91,10 +91,23 @@ class Oracle:
         ).validate()
 
     # --- wiring -----------------------------------------------------------------------------------
+    def _has_sampler(self) -> bool:
+        """Built-in oracles have a sampler; a user's oracle implements ``populate_space`` instead."""
+        return self.sampler_factory is not None or type(self).make_sampler is not Oracle.make_sampler
+
+    def _uses_own_sampler(self) -> bool:
+        return self._has_sampler() and type(self).populate_space is Oracle.populate_space
+
     def _make_sampler(self) -> Sampler | str:
-        if self.sampler_factory is not None and type(self).populate_space is Oracle.populate_space:
-            return self.sampler_factory()
+        if self._uses_own_sampler():
+            return self.make_sampler()
         return "random"  # only used for values first seen mid-trial; populate_space decides the rest
+
+    def make_sampler(self) -> Sampler:
+        """The sampler of a built-in oracle; oracles with settings override this to pass them on."""
+        if self.sampler_factory is None:
+            raise NotImplementedError("A custom Oracle must implement populate_space(trial_id).")
+        return self.sampler_factory()
 
     def _attach(self, storage: Storage, name: str, *, overwrite: bool, project_dir: str | None) -> Study:
         """Open (or resume) the study this oracle drives."""
@@ -117,7 +130,7 @@ class Oracle:
             project_dir=project_dir,
         )
         self.seed = self._study.seed
-        if type(self).populate_space is not Oracle.populate_space or self.sampler_factory is None:
+        if not self._uses_own_sampler():
             self._study.populate_hook = self._populate_from_hook
         if type(self).score_trial is not Oracle.score_trial:
             self._study.score_trial_fn = self.score_trial
@@ -133,7 +146,7 @@ class Oracle:
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         """Values for a new trial: ``{"status": "RUNNING", "values": {...}}``, or status "STOPPED" /
         "IDLE". Built-in oracles answer through their sampler; a custom oracle overrides this."""
-        if self.sampler_factory is None:
+        if not self._has_sampler():
             raise NotImplementedError("A custom Oracle must implement populate_space(trial_id).")
         view, rng = self._current()
         values = self.study.sampler.propose(self.study.space, view, rng)
