@@ -11,7 +11,10 @@ def make_sampler(algorithm: "str | Sampler") -> Sampler:
     """A sampler from its name ('random', 'grid') or an instance."""
     if isinstance(algorithm, Sampler):
         return algorithm
-    names = {"random": RandomSampler, "grid": GridSampler}
+    from hyperknob.samplers.tpe import TPESampler
+
+    names = {"random": RandomSampler, "grid": GridSampler, "tpe": TPESampler}
+
     if algorithm not in names:
         raise ValueError(f"Unknown algorithm {algorithm!r}; use one of {sorted(names)} or a Sampler instance.")
     return names[algorithm]()

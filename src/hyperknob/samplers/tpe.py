@@ -1,0 +1,361 @@
+"""Tree-structured Parzen Estimator (TPE): model the good and the bad configurations, try where the
+ratio of their densities is highest.
+
+The finished trials are split at a quantile of their loss into a small "good" group and the rest
+(running trials join the rest, a constant liar, so parallel workers spread out). Each group becomes a
+mixture: one kernel per trial plus a broad prior kernel, on the unit-cube encoding of the space.
+Numerical parameters get truncated Gaussians on [0, 1] (integrated over the bin of a stepped or
+integer parameter, so a grid is never rounded blindly); unordered choices and booleans get smoothed
+categorical distributions, never an ordinal axis. Candidates are drawn from the good mixture ``l``
+and the one maximising ``log l(x) - log g(x)`` is proposed.
+
+Multivariate by default: a candidate takes every parameter from one kernel, so correlations
+between parameters are kept. Conditional parameters fit in naturally: a kernel built from a trial
+in which a parameter was inactive falls back to the prior on that parameter, and a candidate is
+scored only on the parameters it activates.
+
+Pure: the model is rebuilt from the view on each call; the numpy Generator is the only randomness.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.special import log_ndtr, ndtr, ndtri
+
+from hyperknob._types import FrozenTrial
+from hyperknob.samplers.base import Sampler, TrialsView
+from hyperknob.samplers.random import RandomSampler
+from hyperknob.space.parameters import Boolean, Choice, Fixed, HyperParameter
+from hyperknob.space.search_space import config_key, values_by_walking
+
+__all__ = ["TPESampler", "default_gamma", "default_weights"]
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+# Scott-like bandwidth: _SIGMA0 * n ** (-1 / (d + 4)) on the unit interval, at least _MIN_SIGMA.
+# Measured on Branin and Hartmann-6 at 50 trials (30 seeds): 0.1 gives about half the median regret
+# of Optuna's 0.2 with its "magic clip" (which keeps kernels at >= 1/(n+1) wide).
+_SIGMA0 = 0.1
+_MIN_SIGMA = 0.01
+_PRIOR_MU, _PRIOR_SIGMA = 0.5, 1.0
+_EXTRA_ROUNDS = 4  # candidate batches to draw when every candidate was already tried
+
+
+def default_gamma(n: int) -> int:
+    """How many of ``n`` finished trials form the good group."""
+    return min(int(math.ceil(0.1 * n)), 25)
+
+
+def default_weights(n: int) -> np.ndarray:
+    """Kernel weights in trial order: recent trials count fully, old ones fade in long histories."""
+    if n == 0:
+        return np.empty(0)
+    if n < 25:
+        return np.ones(n)
+    return np.concatenate([np.linspace(1.0 / n, 1.0, num=n - 25), np.ones(25)])
+
+
+def _is_categorical(hp: HyperParameter) -> bool:
+    return isinstance(hp, Boolean) or (isinstance(hp, Choice) and not hp.ordered)
+
+
+class _Dim:
+    """One tunable definition of the space and how the model sees it."""
+
+    __slots__ = ("bins", "choices", "hp", "index", "is_cat")
+
+    def __init__(self, hp: HyperParameter, index: int) -> None:
+        self.hp = hp
+        self.index = index
+        self.is_cat = _is_categorical(hp)
+        self.choices: tuple[Any, ...] = tuple(hp.grid_values()) if self.is_cat else ()
+        # Uniform bins on the unit scale (stepped numbers, linear ints, ordered choices): the kernel
+        # mass of a bin is integrated. 0: continuous (a log-scaled int without step is snapped only).
+        self.bins = 0
+        if not self.is_cat:
+            step = getattr(hp, "step", None)
+            if isinstance(hp, Choice) or step is not None:
+                self.bins = int(hp.grid_count() or 0)
+
+    def encode(self, value: Any) -> float:
+        if not self.hp.contains(value):
+            return math.nan  # a value from an older definition of the space: unknown to the model
+        if self.is_cat:
+            for i, c in enumerate(self.choices):
+                if value == c and isinstance(value, bool) == isinstance(c, bool):
+                    return float(i)
+            return math.nan
+        return float(self.hp.to_unit(value))
+
+    def decode(self, x: float) -> Any:
+        if self.is_cat:
+            return self.choices[int(x)]
+        return self.hp.from_unit(float(x))
+
+
+class _Mixture:
+    """A Parzen mixture over the dims: kernels centred on observations, plus one prior kernel."""
+
+    def __init__(self, obs: np.ndarray, weights: np.ndarray, dims: list[_Dim], multivariate: bool) -> None:
+        n, d = obs.shape
+        self.dims = dims
+        self.multivariate = multivariate
+        observed = ~np.isnan(obs)
+        # Append the prior as the last kernel.
+        self.observed = np.vstack([observed, np.ones((1, d), dtype=bool)])
+        self.weights = np.append(weights, 1.0)
+        self.mu = np.full((n + 1, d), _PRIOR_MU)
+        self.sigma = np.full((n + 1, d), _PRIOR_SIGMA)
+        self.cat_logp: dict[int, np.ndarray] = {}
+        self.cat_p: dict[int, np.ndarray] = {}
+        for j, dim in enumerate(dims):
+            col = obs[:, j]
+            seen = observed[:, j]
+            m = int(seen.sum())
+            if dim.is_cat:
+                k = len(dim.choices)
+                probs = np.full((n + 1, k), 1.0 / k)
+                if m:
+                    # One-hot plus a share of the prior (Optuna's smoothing), so no value is ruled out.
+                    smooth = 1.0 / (m + 1)
+                    rows = np.flatnonzero(seen)
+                    part = np.full((len(rows), k), smooth / k)
+                    part[np.arange(len(rows)), col[rows].astype(int)] += 1.0
+                    probs[rows] = part / part.sum(axis=1, keepdims=True)
+                self.cat_p[j] = probs
+                self.cat_logp[j] = np.log(probs)
+                continue
+            if not m:
+                continue
+            n_dims = len(dims) if multivariate else 1
+            sigma = _SIGMA0 * max(m, 1) ** (-1.0 / (n_dims + 4))
+            lower = _MIN_SIGMA
+            if dim.bins:
+                lower = max(lower, 0.5 / dim.bins)
+            sigma = float(np.clip(sigma, lower, 1.0))
+            self.mu[:n, j] = np.where(seen, col, _PRIOR_MU)
+            self.sigma[:n, j] = np.where(seen, sigma, _PRIOR_SIGMA)
+        # The log-normaliser of each truncated Gaussian on [0, 1].
+        self.log_z = np.log(np.maximum(ndtr((1.0 - self.mu) / self.sigma) - ndtr(-self.mu / self.sigma), 1e-300))
+
+    def _component_weights(self, j: int | None) -> np.ndarray:
+        if self.multivariate or j is None:
+            w = self.weights
+        else:
+            # Univariate: only the trials in which this dim was active (and the prior) vote on it.
+            w = np.where(self.observed[:, j], self.weights, 0.0)
+        return w / w.sum()
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        d = len(self.dims)
+        out = np.empty((size, d))
+        shared = rng.choice(len(self.weights), size=size, p=self._component_weights(None)) if self.multivariate else None
+        for j, dim in enumerate(self.dims):
+            comp = shared if shared is not None else rng.choice(len(self.weights), size=size, p=self._component_weights(j))
+            if dim.is_cat:
+                p = self.cat_p[j][comp]
+                u = rng.random(size)
+                out[:, j] = np.minimum((np.cumsum(p, axis=1) < u[:, None]).sum(axis=1), p.shape[1] - 1)
+                continue
+            mu, sigma = self.mu[comp, j], self.sigma[comp, j]
+            lo, hi = ndtr(-mu / sigma), ndtr((1.0 - mu) / sigma)
+            u = lo + rng.random(size) * (hi - lo)
+            out[:, j] = np.clip(mu + sigma * ndtri(np.clip(u, 1e-300, 1.0 - 1e-16)), 0.0, 1.0)
+        return out
+
+    def log_pdf(self, x: np.ndarray, active: np.ndarray) -> np.ndarray:
+        """Log density of candidates ``x`` (m x d) over their ``active`` dims (m x d bool)."""
+        m, d = x.shape
+        if self.multivariate:
+            total = np.zeros((m, len(self.weights)))
+            for j in range(d):
+                total += np.where(active[:, j, None], self._log_kernel(j, x[:, j]), 0.0)
+            return _logsumexp(total + np.log(self._component_weights(None))[None, :])
+        result = np.zeros(m)
+        for j in range(d):
+            w = self._component_weights(j)
+            with np.errstate(divide="ignore"):
+                lp = _logsumexp(self._log_kernel(j, x[:, j]) + np.log(w)[None, :])
+            result += np.where(active[:, j], lp, 0.0)
+        return result
+
+    def _log_kernel(self, j: int, xj: np.ndarray) -> np.ndarray:
+        """log K_k(x) for every candidate and kernel: (m x n_kernels)."""
+        dim = self.dims[j]
+        xj = np.nan_to_num(xj, nan=0.5)
+        if dim.is_cat:
+            return self.cat_logp[j][:, xj.astype(int)].T
+        mu, sigma, log_z = self.mu[None, :, j], self.sigma[None, :, j], self.log_z[None, :, j]
+        if dim.bins:
+            idx = np.clip(np.floor(xj * dim.bins), 0, dim.bins - 1)[:, None]
+            a, b = (idx / dim.bins - mu) / sigma, ((idx + 1) / dim.bins - mu) / sigma
+            return _log_diff_ndtr(a, b) - log_z
+        z = (xj[:, None] - mu) / sigma
+        return -0.5 * z * z - np.log(sigma) - _LOG_SQRT_2PI - log_z
+
+
+def _log_diff_ndtr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """log(Phi(b) - Phi(a)) for a < b, accurate in both tails."""
+    # Mirror the upper tail onto the lower one, where log_ndtr is precise.
+    flip = a > 0
+    a2, b2 = np.where(flip, -b, a), np.where(flip, -a, b)
+    lb, la = log_ndtr(b2), log_ndtr(a2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = lb + np.log1p(-np.exp(np.minimum(la - lb, 0.0)))
+    return np.maximum(np.nan_to_num(out, nan=-700.0, neginf=-700.0), -700.0)
+
+
+def _logsumexp(a: np.ndarray) -> np.ndarray:
+    top = np.max(a, axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.log(np.sum(np.exp(a - top), axis=1)) + top[:, 0]
+
+
+class TPESampler(Sampler):
+    """Tree-structured Parzen Estimator in the style of Optuna's ``TPESampler``.
+
+    Args:
+        n_startup_trials: finished trials drawn at random before the model is used.
+        n_ei_candidates: candidates drawn from the good mixture per proposal.
+        gamma: ``gamma(n_finished) -> n_good``; default ``min(ceil(0.1 n), 25)``.
+        multivariate: one joint kernel per trial (True) or independent parameters (False).
+        consider_running: count running trials as bad (a constant liar) so workers spread out.
+        weights: ``weights(n) -> array`` of kernel weights in trial order.
+        prior_weight: weight of the prior kernel relative to one observation.
+    """
+
+    name = "tpe"
+
+    def __init__(
+        self,
+        n_startup_trials: int = 10,
+        n_ei_candidates: int = 24,
+        gamma: Callable[[int], int] | None = None,
+        multivariate: bool = True,
+        consider_running: bool = True,
+        weights: Callable[[int], np.ndarray] | None = None,
+        prior_weight: float = 1.0,
+    ) -> None:
+        if int(n_startup_trials) < 0:
+            raise ValueError(f"n_startup_trials must be >= 0, received {n_startup_trials!r}.")
+        if int(n_ei_candidates) < 1:
+            raise ValueError(f"n_ei_candidates must be >= 1, received {n_ei_candidates!r}.")
+        if not prior_weight > 0:
+            raise ValueError(f"prior_weight must be > 0, received {prior_weight!r}.")
+        self.n_startup_trials = int(n_startup_trials)
+        self.n_ei_candidates = int(n_ei_candidates)
+        self.gamma = gamma or default_gamma
+        self.multivariate = bool(multivariate)
+        self.consider_running = bool(consider_running)
+        self.weights = weights or default_weights
+        self.prior_weight = float(prior_weight)
+        self._random = RandomSampler()
+        # Encoded rows of finished trials for the last space seen: a speed-up only, never state.
+        self._cache_space: tuple[HyperParameter, ...] | None = None
+        self._cache: dict[str, tuple[FrozenTrial, np.ndarray]] = {}
+
+    # --- the model ------------------------------------------------------------------------------
+    def _encode(self, trial: FrozenTrial, dims: list[_Dim], by_index: dict[int, int], space: Sequence[HyperParameter]) -> np.ndarray:
+        row = np.full(len(dims), np.nan)
+        used: set[str] = set()
+        values = trial.values
+        for i, hp in enumerate(space):
+            if hp.name in used or not hp.is_active(values):
+                continue
+            used.add(hp.name)
+            j = by_index.get(i)
+            if j is None or hp.name not in values:
+                continue
+            row[j] = dims[j].encode(values[hp.name])
+        return row
+
+    def _rows(self, trials: Sequence[FrozenTrial], dims: list[_Dim], space: Sequence[HyperParameter], cache: bool) -> np.ndarray:
+        by_index = {dim.index: j for j, dim in enumerate(dims)}
+        key = tuple(space)
+        if key != self._cache_space:
+            self._cache_space, self._cache = key, {}
+        rows = []
+        for t in trials:
+            hit = self._cache.get(t.trial_id) if cache else None
+            if hit is not None and hit[0] is t:
+                rows.append(hit[1])
+                continue
+            row = self._encode(t, dims, by_index, space)
+            if cache:
+                self._cache[t.trial_id] = (t, row)
+            rows.append(row)
+        return np.array(rows).reshape(len(rows), len(dims))
+
+    def propose(
+        self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator
+    ) -> dict[str, Any] | None:
+        space = list(space)
+        finished = view.finished()
+        dims = [_Dim(hp, i) for i, hp in enumerate(space) if not isinstance(hp, Fixed)]
+        if len(finished) < max(self.n_startup_trials, 1) or not dims:
+            return self._random.propose(space, view, rng)
+
+        sign = -1.0 if view.direction == "max" else 1.0
+        finished = sorted(finished, key=lambda t: t.number)
+        losses = np.array([sign * float(t.score) for t in finished])  # type: ignore[arg-type]
+        n_good = int(np.clip(self.gamma(len(finished)), 1, len(finished)))
+        order = np.lexsort((np.arange(len(finished)), losses))
+        good_mask = np.zeros(len(finished), dtype=bool)
+        good_mask[order[:n_good]] = True
+
+        rows = self._rows(finished, dims, space, cache=True)
+        running = view.running() if self.consider_running else []
+        if running:
+            running = sorted(running, key=lambda t: t.number)
+            rows_running = self._rows(running, dims, space, cache=False)
+        else:
+            rows_running = np.empty((0, len(dims)))
+        # Bad group in trial order: the finished ones, then the running ones (newest last).
+        bad_rows = np.vstack([rows[~good_mask], rows_running])
+        good_rows = rows[good_mask]
+
+        l_model = _Mixture(good_rows, self.weights(len(good_rows)) / self.prior_weight, dims, self.multivariate)
+        g_model = _Mixture(bad_rows, self.weights(len(bad_rows)) / self.prior_weight, dims, self.multivariate)
+
+        tried = view.tried_keys(space)
+        for _ in range(_EXTRA_ROUNDS + 1):
+            x = l_model.sample(rng, self.n_ei_candidates)
+            configs, active = self._decode(x, dims, space)
+            fresh = np.array([config_key(c) not in tried for c in configs])
+            if not fresh.any():
+                continue
+            score = l_model.log_pdf(x, active) - g_model.log_pdf(x, active)
+            score = np.where(fresh & np.isfinite(score), score, -np.inf)
+            best = int(np.argmax(score))
+            if fresh[best]:
+                return configs[best]
+        # Every candidate was tried already (a small or nearly exhausted finite space).
+        return self._random.propose(space, view, rng)
+
+    def _decode(self, x: np.ndarray, dims: list[_Dim], space: Sequence[HyperParameter]) -> tuple[list[dict[str, Any]], np.ndarray]:
+        """Configurations from candidate rows, which dims each one activates, and ``x`` snapped to
+        the values actually proposed (so a stepped or integer value is scored as itself)."""
+        by_id = {id(dim.hp): j for j, dim in enumerate(dims)}
+        active = np.zeros(x.shape, dtype=bool)
+        configs = []
+        for m in range(x.shape[0]):
+
+            def choose(hp: HyperParameter, m: int = m) -> Any:
+                if isinstance(hp, Fixed):
+                    return hp.value
+                j = by_id[id(hp)]
+                active[m, j] = True
+                value = dims[j].decode(x[m, j])
+                if not dims[j].is_cat and not dims[j].bins:
+                    x[m, j] = hp.to_unit(value)  # a log int: score the integer chosen
+                return value
+
+            configs.append(values_by_walking(space, choose))
+        return configs, active
+
+    def suggest(self, hp: HyperParameter, rng: np.random.Generator) -> Any:
+        return hp.from_unit(float(rng.random()))
