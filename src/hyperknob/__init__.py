@@ -25,6 +25,10 @@ _EXPORTS = {
     "Tuner": "hyperknob.tuners.tuner",
     "RandomSearch": "hyperknob.tuners.search_tuners",
     "GridSearch": "hyperknob.tuners.search_tuners",
+    "BayesianOptimization": "hyperknob.tuners.model_tuners",
+    "TPE": "hyperknob.tuners.model_tuners",
+    "BayesianOptimizationOracle": "hyperknob.oracles.model_oracles",
+    "TPEOracle": "hyperknob.oracles.model_oracles",
     "Trial": "hyperknob.study.trial",
     # the plain door
     "Study": "hyperknob.study.study",

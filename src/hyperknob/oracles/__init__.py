@@ -1,6 +1,7 @@
 """KerasTuner-shaped oracles (``kt.oracles.RandomSearchOracle`` etc.)."""
 
+from hyperknob.oracles.model_oracles import BayesianOptimizationOracle, TPEOracle
 from hyperknob.oracles.oracle import Oracle
 from hyperknob.oracles.search_oracles import GridSearchOracle, RandomSearchOracle
 
-__all__ = ["GridSearchOracle", "Oracle", "RandomSearchOracle"]
+__all__ = ["BayesianOptimizationOracle", "GridSearchOracle", "Oracle", "RandomSearchOracle", "TPEOracle"]

@@ -15,9 +15,10 @@ __all__ = ["BayesianOptimizationOracle", "TPEOracle"]
 class BayesianOptimizationOracle(Oracle):
     """Gaussian-process Bayesian optimisation with KerasTuner's arguments.
 
-    ``num_initial_points`` random trials come first; ``alpha`` is the GP's minimum noise;
-    ``beta`` is the exploration weight of the UCB acquisition (used when ``acquisition="ucb"``;
-    the default acquisition is log expected improvement).
+    ``num_initial_points`` random trials come first; ``beta`` is the exploration weight of the UCB
+    acquisition (used when ``acquisition="ucb"``; the default acquisition is log expected
+    improvement). ``alpha`` is accepted for KerasTuner compatibility and not used: the GP fits its
+    observation noise from the data (with a floor of 1e-6) instead of fixing it.
     """
 
     def __init__(
@@ -51,9 +52,7 @@ class BayesianOptimizationOracle(Oracle):
     def make_sampler(self) -> Sampler:
         from hyperknob.samplers.gp import GPSampler
 
-        return GPSampler(
-            num_initial_points=self.num_initial_points, alpha=self.alpha, beta=self.beta, acquisition=self.acquisition
-        )
+        return GPSampler(num_initial_points=self.num_initial_points, beta=self.beta, acquisition=self.acquisition)
 
 
 class TPEOracle(Oracle):

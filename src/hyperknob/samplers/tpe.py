@@ -29,7 +29,8 @@ from scipy.special import log_ndtr, ndtr, ndtri
 from hyperknob._types import FrozenTrial
 from hyperknob.samplers.base import Sampler, TrialsView
 from hyperknob.samplers.random import RandomSampler
-from hyperknob.space.parameters import Boolean, Choice, Fixed, HyperParameter
+from hyperknob.space.encoding import is_categorical
+from hyperknob.space.parameters import Choice, Fixed, HyperParameter
 from hyperknob.space.search_space import config_key, values_by_walking
 
 __all__ = ["TPESampler", "default_gamma", "default_weights"]
@@ -58,10 +59,6 @@ def default_weights(n: int) -> np.ndarray:
     return np.concatenate([np.linspace(1.0 / n, 1.0, num=n - 25), np.ones(25)])
 
 
-def _is_categorical(hp: HyperParameter) -> bool:
-    return isinstance(hp, Boolean) or (isinstance(hp, Choice) and not hp.ordered)
-
-
 class _Dim:
     """One tunable definition of the space and how the model sees it."""
 
@@ -70,7 +67,7 @@ class _Dim:
     def __init__(self, hp: HyperParameter, index: int) -> None:
         self.hp = hp
         self.index = index
-        self.is_cat = _is_categorical(hp)
+        self.is_cat = is_categorical(hp)
         self.choices: tuple[Any, ...] = tuple(hp.grid_values()) if self.is_cat else ()
         # Uniform bins on the unit scale (stepped numbers, linear ints, ordered choices): the kernel
         # mass of a bin is integrated. 0: continuous (a log-scaled int without step is snapped only).

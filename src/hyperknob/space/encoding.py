@@ -15,10 +15,11 @@ import numpy as np
 from hyperknob.space.parameters import Boolean, Choice, Fixed, HyperParameter
 from hyperknob.space.search_space import values_by_walking
 
-__all__ = ["UnitCubeEncoder"]
+__all__ = ["UnitCubeEncoder", "is_categorical"]
 
 
-def _is_categorical(hp: HyperParameter) -> bool:
+def is_categorical(hp: HyperParameter) -> bool:
+    """Unordered choices and booleans: encoded one-hot, never as ordinals."""
     return isinstance(hp, Boolean) or (isinstance(hp, Choice) and not hp.ordered)
 
 
@@ -32,7 +33,7 @@ class UnitCubeEncoder:
         self.slices: list[slice] = []
         start = 0
         for hp in self.space:
-            width = len(hp.grid_values()) if _is_categorical(hp) else 1
+            width = len(hp.grid_values()) if is_categorical(hp) else 1
             self.slices.append(slice(start, start + width))
             start += width
         self.dim = start
@@ -44,7 +45,7 @@ class UnitCubeEncoder:
             if hp.name in used or hp.name not in values or not hp.is_active(values):
                 continue
             used.add(hp.name)
-            if _is_categorical(hp):
+            if is_categorical(hp):
                 one_hot = np.zeros(where.stop - where.start)
                 one_hot[list(hp.grid_values()).index(values[hp.name])] = 1.0
                 vector[where] = one_hot
@@ -59,7 +60,7 @@ class UnitCubeEncoder:
             if isinstance(hp, Fixed):
                 return hp.value
             part = np.nan_to_num(np.asarray(vector[by_id[id(hp)]], dtype=float), nan=0.5)
-            if _is_categorical(hp):
+            if is_categorical(hp):
                 return hp.grid_values()[int(np.argmax(part))]
             return hp.from_unit(float(np.clip(part[0], 0.0, 1.0)))
 

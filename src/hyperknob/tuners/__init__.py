@@ -1,7 +1,8 @@
 """KerasTuner-shaped tuners (``kt.tuners.RandomSearch`` etc.)."""
 
 from hyperknob.tuners.base_tuner import BaseTuner
+from hyperknob.tuners.model_tuners import TPE, BayesianOptimization
 from hyperknob.tuners.search_tuners import GridSearch, RandomSearch
 from hyperknob.tuners.tuner import Tuner
 
-__all__ = ["BaseTuner", "GridSearch", "RandomSearch", "Tuner"]
+__all__ = ["TPE", "BaseTuner", "BayesianOptimization", "GridSearch", "RandomSearch", "Tuner"]

@@ -1,0 +1,139 @@
+"""A small exact Gaussian process for the GP sampler: Matern-5/2 ARD kernel plus Gaussian noise.
+
+Hyperparameters (inverse squared lengthscales, kernel scale, noise variance) are fitted by
+maximising the log marginal likelihood plus log priors (those of optuna's GPSampler) with
+L-BFGS-B on analytic gradients, in log space. Targets are expected standardised (mean 0, std 1).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.linalg
+import scipy.optimize
+
+__all__ = ["GaussianProcess", "fit_gp"]
+
+_SQRT5 = math.sqrt(5.0)
+_MIN_NOISE = 1e-6
+_JITTER = 1e-8
+# Bounds of the log parameters: inverse squared lengthscales, kernel scale, noise variance.
+_LOG_ILS_BOUNDS = (math.log(1e-3), math.log(1e3))
+_LOG_SCALE_BOUNDS = (math.log(1e-2), math.log(1e2))
+_LOG_NOISE_BOUNDS = (math.log(_MIN_NOISE), math.log(1.0))
+
+
+def _sq_dist(a: np.ndarray, b: np.ndarray, ils: np.ndarray) -> np.ndarray:
+    w = np.sqrt(ils)
+    a, b = a * w, b * w
+    r2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+    return np.maximum(r2, 0.0)
+
+
+def _matern(r2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Matern-5/2 as a function of the squared distance, and its derivative in r2."""
+    r = np.sqrt(r2)
+    e = np.exp(-_SQRT5 * r)
+    value = (1.0 + _SQRT5 * r + (5.0 / 3.0) * r2) * e
+    d_r2 = -(5.0 / 6.0) * (1.0 + _SQRT5 * r) * e
+    return value, d_r2
+
+
+def _log_prior(ils: np.ndarray, scale: float, noise: float) -> tuple[float, np.ndarray]:
+    """Log prior and its gradient in the log parameters (optuna GPSampler's default prior)."""
+    value = -(0.1 / ils + 0.1 * ils).sum() + (math.log(scale) - scale) + (0.1 * math.log(noise) - 30.0 * noise)
+    grad = np.concatenate([0.1 / ils - 0.1 * ils, [1.0 - scale, 0.1 - 30.0 * noise]])
+    return value, grad
+
+
+def _neg_objective(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    d = x.shape[1]
+    ils = np.exp(theta[:d])
+    scale, noise = math.exp(theta[d]), math.exp(theta[d + 1])
+    n = len(y)
+    f, df = _matern(_sq_dist(x, x, ils))
+    k = scale * f
+    k[np.diag_indices(n)] += noise + _JITTER
+    try:
+        chol = scipy.linalg.cholesky(k, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:
+        return 1e10, np.zeros_like(theta)
+    alpha = scipy.linalg.cho_solve((chol, True), y, check_finite=False)
+    lml = -0.5 * y @ alpha - np.log(np.diag(chol)).sum() - 0.5 * n * math.log(2 * math.pi)
+    k_inv = scipy.linalg.cho_solve((chol, True), np.eye(n), check_finite=False)
+    w = np.outer(alpha, alpha) - k_inv
+    m = w * df
+    # sum_ij m_ij (x_ik - x_jk)^2 for each dimension k, with m symmetric.
+    g = 2.0 * (m.sum(1) @ (x * x)) - 2.0 * (x * (m @ x)).sum(0)
+    grad = np.empty_like(theta)
+    grad[:d] = 0.5 * scale * ils * g
+    grad[d] = 0.5 * (w * (scale * f)).sum()
+    grad[d + 1] = 0.5 * noise * np.trace(w)
+    prior, prior_grad = _log_prior(ils, scale, noise)
+    total = lml + prior
+    if not np.isfinite(total):
+        return 1e10, np.zeros_like(theta)
+    return -total, -(grad + prior_grad)
+
+
+class GaussianProcess:
+    """A GP conditioned on (x, y) with fixed hyperparameters; predicts the latent function."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, ils: np.ndarray, scale: float, noise: float) -> None:
+        self.x, self.y = x, y
+        self.ils, self.scale, self.noise = ils, scale, noise
+        k = scale * _matern(_sq_dist(x, x, ils))[0]
+        k[np.diag_indices(len(y))] += noise + _JITTER
+        self.chol = scipy.linalg.cholesky(k, lower=True, check_finite=False)
+        self.alpha = scipy.linalg.cho_solve((self.chol, True), y, check_finite=False)
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and standard deviation at the rows of ``x``."""
+        ks = self.scale * _matern(_sq_dist(x, self.x, self.ils))[0]
+        mean = ks @ self.alpha
+        v = scipy.linalg.solve_triangular(self.chol, ks.T, lower=True, check_finite=False)
+        var = np.maximum(self.scale - (v * v).sum(0), 1e-12)
+        return mean, np.sqrt(var)
+
+    def predict_with_grad(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Mean, std and their gradients (rows of shape (m, d)) at the rows of ``x``."""
+        f, df = _matern(_sq_dist(x, self.x, self.ils))
+        ks = self.scale * f
+        mean = ks @ self.alpha
+        k_inv_ks = scipy.linalg.cho_solve((self.chol, True), ks.T, check_finite=False).T  # (m, n)
+        var = np.maximum(self.scale - (ks * k_inv_ks).sum(1), 1e-12)
+        std = np.sqrt(var)
+        diff = x[:, None, :] - self.x[None, :, :]  # (m, n, d)
+        dk = (self.scale * df)[:, :, None] * 2.0 * self.ils * diff  # d k(x, x_i) / dx
+        d_mean = np.einsum("mnd,n->md", dk, self.alpha)
+        d_var = -2.0 * np.einsum("mnd,mn->md", dk, k_inv_ks)
+        return mean, std, d_mean, d_var / (2.0 * std[:, None])
+
+
+def fit_gp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, restarts: int = 1) -> GaussianProcess:
+    """Fit the hyperparameters by maximum a posteriori and return the conditioned GP."""
+    d = x.shape[1]
+    bounds = [_LOG_ILS_BOUNDS] * d + [_LOG_SCALE_BOUNDS, _LOG_NOISE_BOUNDS]
+    starts = [np.concatenate([np.zeros(d), [0.0, math.log(1e-2)]])]
+    for _ in range(restarts - 1):
+        starts.append(
+            np.concatenate([rng.uniform(math.log(0.1), math.log(10.0), d), [0.0, rng.uniform(math.log(1e-4), math.log(0.1))]])
+        )
+    best_theta, best_value = starts[0], math.inf
+    for start in starts:
+        try:
+            result = scipy.optimize.minimize(
+                _neg_objective, start, args=(x, y), jac=True, method="L-BFGS-B", bounds=bounds,
+                options={"maxiter": 100},
+            )
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        if np.isfinite(result.fun) and result.fun < best_value:
+            best_theta, best_value = result.x, float(result.fun)
+    ils = np.exp(best_theta[:d])
+    scale, noise = math.exp(best_theta[d]), math.exp(best_theta[d + 1])
+    try:
+        return GaussianProcess(x, y, ils, scale, noise)
+    except np.linalg.LinAlgError:
+        return GaussianProcess(x, y, ils, scale, max(noise, 1e-4))
