@@ -50,3 +50,31 @@ def test_tpe_tuner(tmp_path):
     tuner = T(max_trials=15, n_startup_trials=5, seed=0, directory=str(tmp_path), project_name="tpe")
     tuner.search(verbose=0)
     assert len(tuner.oracle.trials) == 15
+
+
+@pytest.mark.parametrize("algorithm", ["tpe", "gp"])
+def test_same_seed_same_proposals_in_fresh_interpreters(algorithm):
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, hyperknob as hk\n"
+        "from hyperknob.testing.functions import branin\n"
+        f"s = hk.optimize(branin, n_trials=15, storage=':memory:', algorithm={algorithm!r}, seed=3, verbose=0)\n"
+        "print(json.dumps([dict(t.values) for t in s.trials]))\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    assert runs[0] == runs[1] and len(json.loads(runs[0])) == 15
+
+
+def test_a_resumed_model_based_study_continues_from_its_stored_trials(tmp_path):
+    first = kt.optimize(branin, n_trials=12, directory=str(tmp_path), project_name="r", algorithm="tpe", seed=5, verbose=0)
+    before = [dict(t.values) for t in first.trials]
+    resumed = kt.create_study(str(tmp_path), "r", algorithm="tpe", seed=5)
+    resumed.optimize(branin, n_trials=8, verbose=0)
+    uninterrupted = kt.optimize(branin, n_trials=20, storage=":memory:", algorithm="tpe", seed=5, verbose=0)
+    assert [dict(t.values) for t in resumed.trials][:12] == before
+    # The sampler keeps no state of its own: stopping and resuming proposes what one run would have.
+    assert [dict(t.values) for t in resumed.trials] == [dict(t.values) for t in uninterrupted.trials]
