@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hyperknob.oracles.oracle import Oracle
+from hyperknob.oracles.oracle import Oracle, oracle_args
 from hyperknob.samplers.base import Sampler
 from hyperknob.space.hyperparameters import HyperParameters
 
@@ -36,11 +36,7 @@ class BayesianOptimizationOracle(Oracle):
         max_consecutive_failed_trials: int | None = 3,
         acquisition: str = "log_ei",
     ) -> None:
-        super().__init__(
-            objective=objective, max_trials=max_trials, hyperparameters=hyperparameters,
-            allow_new_entries=allow_new_entries, tune_new_entries=tune_new_entries, seed=seed,
-            max_retries_per_trial=max_retries_per_trial, max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
+        super().__init__(**oracle_args(locals()))
         if num_initial_points is not None and (not isinstance(num_initial_points, int) or num_initial_points < 1):
             raise ValueError(f"num_initial_points must be a positive integer or None, received {num_initial_points!r}.")
         self.num_initial_points = num_initial_points
@@ -70,11 +66,7 @@ class TPEOracle(Oracle):
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int | None = 3,
     ) -> None:
-        super().__init__(
-            objective=objective, max_trials=max_trials, hyperparameters=hyperparameters,
-            allow_new_entries=allow_new_entries, tune_new_entries=tune_new_entries, seed=seed,
-            max_retries_per_trial=max_retries_per_trial, max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
+        super().__init__(**oracle_args(locals()))
         self.n_startup_trials = n_startup_trials
         self.make_sampler()
 

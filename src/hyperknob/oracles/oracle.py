@@ -24,7 +24,24 @@ from hyperknob.storage import Storage, trial_id_for
 from hyperknob.study.study import Study, StudySettings
 from hyperknob.study.trial import Trial
 
-__all__ = ["Oracle", "synchronized"]
+__all__ = ["ORACLE_ARGS", "Oracle", "oracle_args", "synchronized"]
+
+# The settings every oracle takes; subclasses with their own signatures pass these on.
+ORACLE_ARGS = (
+    "objective",
+    "max_trials",
+    "hyperparameters",
+    "allow_new_entries",
+    "tune_new_entries",
+    "seed",
+    "max_retries_per_trial",
+    "max_consecutive_failed_trials",
+)
+
+
+def oracle_args(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The base ``Oracle`` settings out of a subclass's ``locals()``."""
+    return {name: arguments[name] for name in ORACLE_ARGS}
 
 
 def synchronized(func: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hyperknob.oracles.oracle import Oracle
+from hyperknob.oracles.oracle import Oracle, oracle_args
 from hyperknob.samplers import GridSampler, RandomSampler
 from hyperknob.space.hyperparameters import HyperParameters
 
@@ -27,11 +27,7 @@ class RandomSearchOracle(Oracle):
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int | None = 3,
     ) -> None:
-        super().__init__(
-            objective=objective, max_trials=max_trials, hyperparameters=hyperparameters,
-            allow_new_entries=allow_new_entries, tune_new_entries=tune_new_entries, seed=seed,
-            max_retries_per_trial=max_retries_per_trial, max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
+        super().__init__(**oracle_args(locals()))
 
 
 class GridSearchOracle(Oracle):
@@ -50,8 +46,4 @@ class GridSearchOracle(Oracle):
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int | None = 3,
     ) -> None:
-        super().__init__(
-            objective=objective, max_trials=max_trials, hyperparameters=hyperparameters,
-            allow_new_entries=allow_new_entries, tune_new_entries=tune_new_entries, seed=seed,
-            max_retries_per_trial=max_retries_per_trial, max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
+        super().__init__(**oracle_args(locals()))

@@ -6,7 +6,7 @@ from typing import Any
 
 from hyperknob.oracles.model_oracles import BayesianOptimizationOracle, TPEOracle
 from hyperknob.space.hyperparameters import HyperParameters
-from hyperknob.tuners.tuner import Tuner
+from hyperknob.tuners.tuner import Tuner, oracle_arguments
 
 __all__ = ["TPE", "BayesianOptimization"]
 
@@ -32,12 +32,7 @@ class BayesianOptimization(Tuner):
         **kwargs: Any,
     ) -> None:
         self.seed = seed
-        oracle = BayesianOptimizationOracle(
-            objective=objective, max_trials=max_trials, num_initial_points=num_initial_points, alpha=alpha,
-            beta=beta, seed=seed, hyperparameters=hyperparameters, tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries, max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
+        oracle = BayesianOptimizationOracle(**oracle_arguments(locals()))
         super().__init__(oracle, hypermodel, **kwargs)
 
 
@@ -59,9 +54,5 @@ class TPE(Tuner):
         **kwargs: Any,
     ) -> None:
         self.seed = seed
-        oracle = TPEOracle(
-            objective=objective, max_trials=max_trials, n_startup_trials=n_startup_trials, seed=seed,
-            hyperparameters=hyperparameters, tune_new_entries=tune_new_entries, allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial, max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
+        oracle = TPEOracle(**oracle_arguments(locals()))
         super().__init__(oracle, hypermodel, **kwargs)

@@ -6,7 +6,7 @@ from typing import Any
 
 from hyperknob.oracles.search_oracles import GridSearchOracle, RandomSearchOracle
 from hyperknob.space.hyperparameters import HyperParameters
-from hyperknob.tuners.tuner import Tuner
+from hyperknob.tuners.tuner import Tuner, oracle_arguments
 
 __all__ = ["GridSearch", "RandomSearch"]
 
@@ -28,11 +28,7 @@ class RandomSearch(Tuner):
         **kwargs: Any,
     ) -> None:
         self.seed = seed
-        oracle = RandomSearchOracle(
-            objective=objective, max_trials=max_trials, seed=seed, hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries, allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial, max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
+        oracle = RandomSearchOracle(**oracle_arguments(locals()))
         super().__init__(oracle, hypermodel, **kwargs)
 
 
@@ -54,9 +50,5 @@ class GridSearch(Tuner):
         **kwargs: Any,
     ) -> None:
         self.seed = seed
-        oracle = GridSearchOracle(
-            objective=objective, max_trials=max_trials, seed=seed, hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries, allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial, max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
+        oracle = GridSearchOracle(**oracle_arguments(locals()))
         super().__init__(oracle, hypermodel, **kwargs)

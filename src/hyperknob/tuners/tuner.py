@@ -15,7 +15,13 @@ from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.study.trial import Trial
 from hyperknob.tuners.base_tuner import BaseTuner
 
-__all__ = ["Tuner"]
+__all__ = ["Tuner", "oracle_arguments"]
+
+
+def oracle_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A named tuner's own arguments (its ``locals()``) less those that belong to ``Tuner``: what
+    its oracle takes."""
+    return {k: v for k, v in arguments.items() if k not in ("self", "hypermodel", "kwargs", "__class__")}
 
 
 class Tuner(BaseTuner):
