@@ -18,7 +18,7 @@ from hyperknob.hypermodel import HyperModel, get_hypermodel
 from hyperknob.oracles.oracle import Oracle
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.storage import Storage, open_storage
-from hyperknob.study.display import default_callbacks, format_value
+from hyperknob.study.display import default_callbacks
 from hyperknob.study.results import convert_results
 from hyperknob.study.study import message_of, outcome_of
 from hyperknob.study.trial import Trial
@@ -241,15 +241,6 @@ class BaseTuner:
         for trial in self.oracle.get_best_trials(num_trials):
             print()
             trial.summary()
-
-    def results_table(self, num_trials: int = 10) -> list[dict[str, Any]]:
-        """The best trials as rows (trial id, status, score, values), for printing or a DataFrame."""
-        rows = []
-        for trial in self.oracle.get_best_trials(num_trials):
-            row = {"trial_id": trial.trial_id, "status": trial.status.value, "score": trial.score}
-            row.update({k: format_value(v) for k, v in trial.hyperparameters.values.items()})
-            rows.append(row)
-        return rows
 
     # KerasTuner keeps these; the study saves itself as it changes.
     def save(self) -> None:
