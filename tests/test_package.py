@@ -12,6 +12,9 @@ PUBLIC = {
     "Oracle", "RandomSearch", "RandomSearchOracle", "Study", "StudyCallback", "Trial", "TrialStatus", "Tuner",
     "__version__", "create_study", "engine", "errors", "exceptions", "load_study", "optimize", "oracles", "samplers",
     "space", "storage", "synchronized", "tuners",
+    # multi-fidelity schedules and pruning (issue 6)
+    "ASHA", "ASHAOracle", "ASHAScheduler", "BOHB", "BOHBOracle", "Hyperband", "HyperbandOracle", "HyperbandScheduler",
+    "MedianPruner", "SuccessiveHalvingPruner", "TrialPruned", "schedulers",
 }
 
 

@@ -2,6 +2,16 @@
 
 from hyperknob.oracles.model_oracles import BayesianOptimizationOracle, TPEOracle
 from hyperknob.oracles.oracle import Oracle
+from hyperknob.oracles.schedule_oracles import ASHAOracle, BOHBOracle, HyperbandOracle
 from hyperknob.oracles.search_oracles import GridSearchOracle, RandomSearchOracle
 
-__all__ = ["BayesianOptimizationOracle", "GridSearchOracle", "Oracle", "RandomSearchOracle", "TPEOracle"]
+__all__ = [
+    "ASHAOracle",
+    "BOHBOracle",
+    "BayesianOptimizationOracle",
+    "GridSearchOracle",
+    "HyperbandOracle",
+    "Oracle",
+    "RandomSearchOracle",
+    "TPEOracle",
+]

@@ -9,6 +9,7 @@ from typing import Any
 
 from hyperknob.objective import objective_from_config
 from hyperknob.samplers import Sampler
+from hyperknob.schedulers import Pruner, sampler_from_config
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.storage import Storage, open_storage
 from hyperknob.study.study import Study, StudySettings
@@ -45,6 +46,7 @@ def create_study(
     tune_new_entries: bool = True,
     allow_new_entries: bool = True,
     overwrite: bool = False,
+    pruner: Pruner | str | None = None,
 ) -> Study:
     """Create a study, or resume the one stored under ``directory/project_name``.
 
@@ -64,7 +66,7 @@ def create_study(
     )
     return Study(
         store, project_name, objective=objective, sampler=algorithm, seed=seed, settings=settings,
-        hyperparameters=hyperparameters, overwrite=overwrite, project_dir=project_dir,
+        hyperparameters=hyperparameters, overwrite=overwrite, project_dir=project_dir, pruner=pruner,
     )
 
 
@@ -79,7 +81,7 @@ def load_study(directory: str | None = None, project_name: str | None = None, *,
         raise ValueError(f"No study named '{project_name}' in {store.url} (studies there: {names}).")
     config = record.config
     return Study(
-        store, project_name, objective=objective_from_config(config["objective"]), sampler=config.get("algorithm", "random"),
+        store, project_name, objective=objective_from_config(config["objective"]), sampler=sampler_from_config(config.get("algorithm", "random"), config.get("algorithm_config")),
         seed=config["seed"], settings=StudySettings(max_trials=config.get("max_trials")), project_dir=project_dir,
     )
 

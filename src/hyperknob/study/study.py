@@ -29,6 +29,8 @@ from hyperknob.exceptions import (
 from hyperknob.objective import Objective, create_objective, objective_from_config
 from hyperknob.samplers import Sampler, TrialsView, make_sampler
 from hyperknob.samplers.base import IDLE
+from hyperknob.schedulers import Pruner, Scheduler, make_pruner
+from hyperknob.schedulers.pruners import objective_curve
 from hyperknob.space import parameters as P
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.space.search_space import merge_space_config
@@ -81,11 +83,13 @@ class Study:
         hyperparameters: HyperParameters | None = None,
         overwrite: bool = False,
         project_dir: str | None = None,
+        pruner: Pruner | str | None = None,
     ) -> None:
         self.storage = storage
         self.name = name
         self.project_dir = project_dir
         self.sampler = make_sampler(sampler)
+        self.pruner = make_pruner(pruner)
         self.settings = settings or StudySettings()
         self.settings.validate()
         requested_objective = create_objective(objective)
@@ -94,6 +98,7 @@ class Study:
             "format": CONFIG_FORMAT,
             "objective": requested_objective.get_config(),
             "algorithm": self.sampler.name,
+            **({"algorithm_config": self.sampler.get_config()} if isinstance(self.sampler, Scheduler) else {}),
             "seed": int(seed) if seed is not None else secrets.randbits(32),
             "max_trials": self.settings.max_trials,
             "space": [P.serialize(p) for p in predefined],
@@ -299,6 +304,18 @@ class Study:
         trial._study = self
         trial._worker = frozen.worker
         return trial
+
+    def should_prune(self, trial: Trial) -> bool:
+        """Whether the study's pruner stops this running trial at its last reported step."""
+        if self.pruner is None:
+            return False
+        curve = objective_curve(trial.metrics.to_points(), self.objective)
+        if not curve:
+            return False
+        others = [
+            (t.status, objective_curve(t.metrics, self.objective)) for t in self.get_trials() if t.number != trial.number
+        ]
+        return self.pruner.should_prune(max(curve), curve, others)
 
     # --- report and tell --------------------------------------------------------------------------
     def report(self, trial: Trial, step: int, value: float | Mapping[str, float]) -> None:

@@ -163,6 +163,13 @@ class Trial:
             raise RuntimeError("This trial is not attached to a study; report through the study that asked it.")
         self._study.report(self, step, value)
 
+    def should_prune(self) -> bool:
+        """Whether the study's pruner stops this trial now, judged on what it reported so far; if so,
+        raise ``hyperknob.TrialPruned`` (the trial ends STOPPED, its reports kept)."""
+        if self._study is None:
+            raise RuntimeError("This trial is not attached to a study; ask the study that runs it.")
+        return self._study.should_prune(self)
+
     # --- display ----------------------------------------------------------------------------------
     def summary(self) -> None:
         """Print the trial the way KerasTuner does."""

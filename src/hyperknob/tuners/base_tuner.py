@@ -16,6 +16,7 @@ from typing import Any
 from hyperknob._types import FrozenTrial, TrialStatus
 from hyperknob.hypermodel import HyperModel, get_hypermodel
 from hyperknob.oracles.oracle import Oracle
+from hyperknob.schedulers import make_pruner
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.storage import Storage, open_storage
 from hyperknob.study.display import default_callbacks
@@ -38,6 +39,8 @@ class BaseTuner:
         directory, project_name: where the study lives (``directory/project_name/study.db``).
         overwrite: start afresh instead of resuming a study of the same name.
         storage: a storage URL (e.g. PostgreSQL) or ``":memory:"`` instead of the SQLite file.
+        pruner: stops trials early from their per-epoch reports: ``"median"``,
+            ``"successive_halving"`` or a ``Pruner`` (e.g. ``MedianPruner(n_warmup_steps=2)``).
     """
 
     def __init__(
@@ -50,6 +53,7 @@ class BaseTuner:
         storage: str | Storage | None = None,
         tuner_id: str | None = None,
         logger: Any = None,
+        pruner: Any = None,
         **kwargs: Any,
     ) -> None:
         if kwargs:
@@ -64,6 +68,7 @@ class BaseTuner:
         self.study = oracle._attach(
             open_storage(storage, self.project_dir, overwrite), self.project_name, overwrite=overwrite, project_dir=self.project_dir
         )
+        self.study.pruner = make_pruner(pruner)
         if not self.study.get_trials():
             self._populate_initial_space()
 

@@ -1,7 +1,8 @@
 """The callback hyperknob adds to every ``fit`` of a trial.
 
 It reports each epoch's logs into the trial as they happen (the hook pruning and Hyperband use),
-saves the weights of the best epoch so far, and forwards the epoch and batch events to the tuner's
+saves the weights of the best epoch so far (and, for a trial a schedule may continue, the state at
+the end of training), stops training when the study's pruner says so, and forwards the epoch and batch events to the tuner's
 KerasTuner hooks. A custom training loop that calls ``on_epoch_end(epoch, logs)`` on its callbacks
 is tracked the same way.
 """
@@ -40,13 +41,19 @@ def _plain_logs(logs: Mapping[str, Any] | None) -> dict[str, float]:
 class TrialCallback(keras.callbacks.Callback):
     """Reports epochs into the running trial and keeps the best epoch's weights on disk."""
 
-    def __init__(self, tuner: Tuner, trial: Trial, checkpoint_path: str, best: list[float | None]) -> None:
+    def __init__(
+        self, tuner: Tuner, trial: Trial, checkpoint_path: str, best: list[float | None], resume_path: str | None = None
+    ) -> None:
         super().__init__()
         self.tuner = tuner
         self.trial = trial
         self.checkpoint_path = checkpoint_path
+        # Where the state at the end of training goes (weights and optimizer), for a schedule that
+        # continues this trial in a later one; None when nothing continues it.
+        self.resume_path = resume_path
         # Shared by the executions of one trial, so the checkpoint is the best over all of them.
         self._best = best
+        self.pruned_at: int | None = None  # the epoch at which the study's pruner stopped training
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self.tuner.on_epoch_begin(self.trial, self.model, epoch, logs=logs)
@@ -57,6 +64,18 @@ class TrialCallback(keras.callbacks.Callback):
             self.tuner.study.report(self.trial, epoch, metrics)
         self._maybe_checkpoint(metrics)
         self.tuner.on_epoch_end(self.trial, self.model, epoch, logs=logs)
+        if metrics and self.tuner.study.pruner is not None and self.tuner.study.should_prune(self.trial):
+            self.pruned_at = epoch
+            model = getattr(self, "model", None)
+            if model is not None:
+                model.stop_training = True
+
+    def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
+        model = getattr(self, "model", None)
+        if self.resume_path is not None and model is not None:
+            os.makedirs(os.path.dirname(self.resume_path), exist_ok=True)
+            model.save_weights(self.resume_path)
+            self._save_build_config(model)
 
     def _maybe_checkpoint(self, metrics: Mapping[str, float]) -> None:
         objective = self.tuner.oracle.objective
@@ -74,6 +93,9 @@ class TrialCallback(keras.callbacks.Callback):
             return  # a custom loop that never called set_model(): tracked and ranked, not saved
         os.makedirs(os.path.dirname(self.checkpoint_path), exist_ok=True)
         model.save_weights(self.checkpoint_path)
+        self._save_build_config(model)
+
+    def _save_build_config(self, model: Any) -> None:
         build_config = model.get_build_config()
         if build_config is not None:
             # A model without an Input (e.g. Sequential starting with Flatten) is built by its first

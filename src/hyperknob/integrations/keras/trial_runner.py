@@ -11,20 +11,34 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 from typing import TYPE_CHECKING, Any
 
 import keras
 
+from hyperknob.exceptions import TrialPruned
 from hyperknob.integrations.keras.callbacks import BatchHooks, TrialCallback, build_config_path
 
 if TYPE_CHECKING:
     from hyperknob.study.trial import Trial
     from hyperknob.tuners.tuner import Tuner
 
-__all__ = ["OversizedModelError", "checkpoint_path", "is_keras_model", "load_best_model", "run_keras_trial"]
+__all__ = [
+    "OversizedModelError",
+    "checkpoint_path",
+    "is_keras_model",
+    "load_best_model",
+    "load_parent_state",
+    "load_trained_state",
+    "resume_path",
+    "run_keras_trial",
+]
+
+logger = logging.getLogger("hyperknob")
 
 CHECKPOINT_NAME = "checkpoint.weights.h5"
+RESUME_NAME = "resume.weights.h5"  # the state at the end of training, which a promotion continues
 
 
 class OversizedModelError(RuntimeError):
@@ -37,6 +51,10 @@ def is_keras_model(model: Any) -> bool:
 
 def checkpoint_path(tuner: Tuner, trial_id: str) -> str:
     return os.path.join(tuner.get_trial_dir(trial_id), CHECKPOINT_NAME)
+
+
+def resume_path(tuner: Tuner, trial_id: str) -> str:
+    return os.path.join(tuner.get_trial_dir(trial_id), RESUME_NAME)
 
 
 def _copy_callbacks(callbacks: list[Any], tuner: Tuner, trial: Trial, execution: int) -> list[Any]:
@@ -81,16 +99,19 @@ def run_keras_trial(tuner: Tuner, trial: Trial, first_model: Any, *fit_args: Any
     hp = trial.hyperparameters
     best: list[float | None] = [None]
     path = checkpoint_path(tuner, str(trial.trial_id))
+    resume = resume_path(tuner, str(trial.trial_id)) if getattr(tuner, "saves_resume_state", False) else None
     results = []
     for execution in range(tuner.executions_per_trial):
         model = first_model if execution == 0 else tuner._build_hypermodel(hp)
         check_model_size(tuner, model)
-        reporter = TrialCallback(tuner, trial, path, best)
+        reporter = TrialCallback(tuner, trial, path, best, resume)
         callbacks = [*_copy_callbacks(user_callbacks, tuner, trial, execution), reporter]
         if _overrides_batch_hooks(tuner):
             callbacks.append(BatchHooks(tuner, trial))
         results.append(tuner.hypermodel.fit(hp, model, *fit_args, callbacks=callbacks, **fit_kwargs))  # type: ignore[union-attr]
         del model
+        if reporter.pruned_at is not None:
+            raise TrialPruned(f"Pruned after epoch {reporter.pruned_at} by {tuner.study.pruner!r}.")
     return results[0] if len(results) == 1 else results
 
 
@@ -121,14 +142,35 @@ def load_best_model(tuner: Tuner, trial: Trial) -> Any:
             "Rebuild it with tuner.hypermodel.build(trial.hyperparameters) and train it instead."
         )
     model = tuner._build_hypermodel(trial.hyperparameters)
+    load_trained_state(model, path)
+    return model
+
+
+def load_trained_state(model: Any, path: str) -> None:
+    """Load weights AND optimizer state saved by ``save_weights`` into a freshly built model.
+
+    The model is built first (from the saved build config when it has no Input) and so is its
+    optimizer, so the optimizer's variables (Adam's moments, the iteration count a learning-rate
+    schedule reads) load too; KerasTuner skips them ("Skipping variable loading for optimizer")
+    and a promoted trial restarts Adam from zero moments."""
     config_path = build_config_path(path)
     if not model.built and os.path.exists(config_path):
         with open(config_path) as f:
             model.build_from_config(json.load(f))
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and not optimizer.built and model.built:
-        # The checkpoint holds the optimizer's state too; build it so the state loads (no warning,
-        # and training can continue where the trial stopped).
         optimizer.build(model.trainable_variables)
     model.load_weights(path)
-    return model
+
+
+def load_parent_state(tuner: Tuner, model: Any, parent_id: str) -> None:
+    """Continue the trial ``parent_id`` in ``model``: its state at the end of training, else its
+    best epoch's (a parent run by code that saved no end state)."""
+    for path in (resume_path(tuner, parent_id), checkpoint_path(tuner, parent_id)):
+        if os.path.exists(path):
+            load_trained_state(model, path)
+            return
+    logger.warning(
+        "Trial %s has no saved state in %s; the promoted trial trains a fresh model.", parent_id,
+        tuner.get_trial_dir(parent_id),
+    )

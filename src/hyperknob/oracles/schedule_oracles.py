@@ -1,0 +1,106 @@
+"""Oracles that schedule epochs: KerasTuner's ``HyperbandOracle``, and ``ASHAOracle`` and
+``BOHBOracle``, all over hyperknob's schedulers.
+
+Each trial's values carry the schedule: ``tuner/epochs`` (train until this epoch),
+``tuner/initial_epoch`` (the epochs already trained), ``tuner/bracket``, ``tuner/round`` and, when
+the trial continues another, ``tuner/trial_id``. A custom tuner's ``run_trial`` reads them as
+KerasTuner documents.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hyperknob.oracles.oracle import Oracle, oracle_args
+from hyperknob.samplers import Sampler
+from hyperknob.schedulers import ASHAScheduler, HyperbandScheduler
+from hyperknob.space.hyperparameters import HyperParameters
+
+__all__ = ["ASHAOracle", "BOHBOracle", "HyperbandOracle"]
+
+
+class HyperbandOracle(Oracle):
+    """Hyperband with KerasTuner's arguments and bracket schedule; the search ends by itself after
+    ``hyperband_iterations`` iterations. ``sampler`` (ours) chooses new configurations: random as in
+    KerasTuner, or ``"tpe"``/``"gp"`` (that is ``BOHBOracle``)."""
+
+    def __init__(
+        self,
+        objective: Any = None,
+        max_epochs: int = 100,
+        factor: int = 3,
+        hyperband_iterations: int | None = 1,
+        seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
+        sampler: Sampler | str = "random",
+        max_trials: int | None = None,
+    ) -> None:
+        super().__init__(**oracle_args(locals()))
+        self.max_epochs = max_epochs
+        self.factor = factor
+        self.hyperband_iterations = hyperband_iterations
+        self.sampler = sampler
+        self.make_sampler()  # bad settings fail here, not at the first trial
+
+    def make_sampler(self) -> Sampler:
+        return HyperbandScheduler(
+            max_epochs=self.max_epochs, factor=self.factor, hyperband_iterations=self.hyperband_iterations,
+            sampler=self.sampler,
+        )
+
+
+class BOHBOracle(HyperbandOracle):
+    """Model-based Hyperband (BOHB, Falkner et al. 2018): Hyperband's brackets, with new
+    configurations proposed by TPE (or ``sampler="gp"``) fitted on the results of the largest
+    budget that has enough of them."""
+
+    def __init__(
+        self,
+        objective: Any = None,
+        max_epochs: int = 100,
+        factor: int = 3,
+        hyperband_iterations: int | None = 1,
+        seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
+        sampler: Sampler | str = "tpe",
+        max_trials: int | None = None,
+    ) -> None:
+        super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")})
+
+
+class ASHAOracle(Oracle):
+    """Asynchronous successive halving: rungs from ``min_epochs`` to ``max_epochs`` by ``factor``;
+    ``max_trials`` counts every run (a promotion is a trial that continues its parent)."""
+
+    def __init__(
+        self,
+        objective: Any = None,
+        max_epochs: int = 100,
+        factor: int = 3,
+        min_epochs: int = 1,
+        max_trials: int | None = 100,
+        seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
+        sampler: Sampler | str = "random",
+    ) -> None:
+        super().__init__(**oracle_args(locals()))
+        self.max_epochs = max_epochs
+        self.factor = factor
+        self.min_epochs = min_epochs
+        self.sampler = sampler
+        self.make_sampler()
+
+    def make_sampler(self) -> Sampler:
+        return ASHAScheduler(max_epochs=self.max_epochs, factor=self.factor, min_epochs=self.min_epochs, sampler=self.sampler)

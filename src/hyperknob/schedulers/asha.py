@@ -1,0 +1,104 @@
+"""Asynchronous successive halving (ASHA; Li et al., MLSys 2020).
+
+Rungs train ``min_epochs``, ``min_epochs * factor``, ... up to ``max_epochs``. Whenever a worker
+asks, the best trial of the highest rung that is in the top 1/``factor`` of its rung and not yet
+promoted continues to the next rung; if there is none, a new configuration starts at the lowest
+rung. Nobody waits for a rung to fill, so a worker is never idle while there is work, and the
+decisions are the same whichever worker asks (they are made from the stored trials only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from hyperknob._types import FrozenTrial
+from hyperknob.samplers import Sampler, TrialsView
+from hyperknob.samplers.base import IDLE
+from hyperknob.schedulers.base import (
+    Scheduler,
+    check_epochs,
+    check_factor,
+    is_scored,
+    parent_of,
+    promotion,
+    ranked,
+    schedule_of,
+    schedule_values,
+)
+from hyperknob.space.parameters import HyperParameter
+
+__all__ = ["ASHAScheduler", "rung_epochs"]
+
+
+def rung_epochs(min_epochs: int, max_epochs: int, factor: float) -> list[int]:
+    """The epochs of each rung: min_epochs * factor**k while below max_epochs, then max_epochs."""
+    rungs: list[int] = []
+    budget: float = min_epochs
+    while round(budget) < max_epochs:
+        if not rungs or round(budget) > rungs[-1]:
+            rungs.append(round(budget))
+        budget *= factor
+    rungs.append(max_epochs)
+    return rungs
+
+
+class ASHAScheduler(Scheduler):
+    """Asynchronous successive halving from ``min_epochs`` to ``max_epochs`` by ``factor``; new
+    configurations come from ``sampler`` (random by default; ``"tpe"``/``"gp"`` for a model-based
+    ASHA). Runs until the study's ``max_trials`` (every rung's run counts as a trial) or timeout."""
+
+    name = "asha"
+
+    def __init__(
+        self,
+        max_epochs: int = 100,
+        factor: int = 3,
+        min_epochs: int = 1,
+        sampler: Sampler | str = "random",
+        min_points_in_model: int | None = None,
+    ) -> None:
+        super().__init__(sampler, min_points_in_model)
+        check_epochs("max_epochs", max_epochs)
+        check_epochs("min_epochs", min_epochs)
+        check_factor(factor)
+        if min_epochs > max_epochs:
+            raise ValueError(f"min_epochs ({min_epochs}) must not exceed max_epochs ({max_epochs}).")
+        self.max_epochs = max_epochs
+        self.factor = factor
+        self.min_epochs = min_epochs
+        self.rungs = rung_epochs(min_epochs, max_epochs, factor)
+
+    def _by_rung(self, trials: Sequence[FrozenTrial]) -> list[list[FrozenTrial]]:
+        rungs: list[list[FrozenTrial]] = [[] for _ in self.rungs]
+        for trial in trials:
+            where = schedule_of(trial.values)
+            if where is not None and 0 <= where[1] < len(rungs):
+                rungs[where[1]].append(trial)
+        return rungs
+
+    def propose(
+        self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator
+    ) -> dict[str, Any] | str | None:
+        rungs = self._by_rung(view.trials)
+        for k in range(len(rungs) - 2, -1, -1):
+            promoted = {parent_of(t) for t in rungs[k + 1]}
+            scored = ranked([t for t in rungs[k] if is_scored(t)], view.direction)
+            top = scored[: int(len(scored) // self.factor)]
+            for trial in top:
+                if trial.trial_id not in promoted:
+                    return promotion(trial, self.rungs[k + 1], self.rungs[k], 0, k + 1)
+        values = self.new_configuration(space, view, rng)
+        if values is None:
+            return IDLE if view.running() else None
+        if values == IDLE:
+            return IDLE
+        return {**values, **schedule_values(self.rungs[0], 0, 0, 0)}  # type: ignore[dict-item]
+
+    def exhausted_message(self) -> str:
+        return "ASHA has no configuration left to start and nothing to promote"
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "max_epochs": self.max_epochs, "factor": self.factor, "min_epochs": self.min_epochs}

@@ -1,0 +1,116 @@
+"""Tuners whose trials train for a scheduled number of epochs: KerasTuner's ``Hyperband``, and
+``ASHA`` and ``BOHB``.
+
+``fit`` is called with the trial's ``epochs`` and ``initial_epoch``. A trial that continues
+another (``tuner/trial_id``) starts from that trial's weights AND optimizer state at the end of its
+training, so Adam keeps its moments and a learning-rate schedule its step count.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from hyperknob.oracles.schedule_oracles import ASHAOracle, BOHBOracle, HyperbandOracle
+from hyperknob.samplers import Sampler
+from hyperknob.schedulers.base import EPOCHS, INITIAL_EPOCH, PARENT
+from hyperknob.space.hyperparameters import HyperParameters
+from hyperknob.study.trial import Trial
+from hyperknob.tuners.tuner import Tuner, oracle_arguments
+
+__all__ = ["ASHA", "BOHB", "Hyperband", "ScheduledTuner"]
+
+
+class ScheduledTuner(Tuner):
+    """A ``Tuner`` that trains each trial from ``tuner/initial_epoch`` to ``tuner/epochs``,
+    continuing the trial named by ``tuner/trial_id``."""
+
+    saves_resume_state = True  # read by the Keras trial runner: keep the end-of-training state
+
+    def run_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> Any:
+        values = trial.hyperparameters.values
+        if EPOCHS in values:
+            fit_kwargs["epochs"] = values[EPOCHS]
+            fit_kwargs["initial_epoch"] = values[INITIAL_EPOCH]
+        return super().run_trial(trial, *fit_args, **fit_kwargs)
+
+    def _build_hypermodel(self, hp: HyperParameters) -> Any:
+        model = super()._build_hypermodel(hp)
+        parent = hp.values.get(PARENT)
+        if parent is not None and "keras" in sys.modules:
+            from hyperknob.integrations.keras.trial_runner import is_keras_model, load_parent_state
+
+            if is_keras_model(model):
+                load_parent_state(self, model, str(parent))
+        return model
+
+
+class Hyperband(ScheduledTuner):
+    """Hyperband (KerasTuner's arguments); other keyword arguments go to ``Tuner``."""
+
+    def __init__(
+        self,
+        hypermodel: Any = None,
+        objective: Any = None,
+        max_epochs: int = 100,
+        factor: int = 3,
+        hyperband_iterations: int | None = 1,
+        seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
+        sampler: Sampler | str = "random",
+        **kwargs: Any,
+    ) -> None:
+        oracle = HyperbandOracle(**oracle_arguments(locals()))
+        super().__init__(oracle, hypermodel, **kwargs)
+
+
+class BOHB(ScheduledTuner):
+    """Model-based Hyperband: Hyperband's brackets with TPE (or ``sampler="gp"``) proposing new
+    configurations from the largest budget with enough results."""
+
+    def __init__(
+        self,
+        hypermodel: Any = None,
+        objective: Any = None,
+        max_epochs: int = 100,
+        factor: int = 3,
+        hyperband_iterations: int | None = 1,
+        seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
+        sampler: Sampler | str = "tpe",
+        **kwargs: Any,
+    ) -> None:
+        oracle = BOHBOracle(**oracle_arguments(locals()))
+        super().__init__(oracle, hypermodel, **kwargs)
+
+
+class ASHA(ScheduledTuner):
+    """Asynchronous successive halving; ``max_trials`` counts every run, promotions included."""
+
+    def __init__(
+        self,
+        hypermodel: Any = None,
+        objective: Any = None,
+        max_epochs: int = 100,
+        factor: int = 3,
+        min_epochs: int = 1,
+        max_trials: int | None = 100,
+        seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
+        sampler: Sampler | str = "random",
+        **kwargs: Any,
+    ) -> None:
+        oracle = ASHAOracle(**oracle_arguments(locals()))
+        super().__init__(oracle, hypermodel, **kwargs)
