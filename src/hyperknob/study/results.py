@@ -51,7 +51,13 @@ def convert_results(results: Any, objective: Objective, where: str = "run_trial(
     if _is_history(results):
         history = results.history
         _check_objective_in(history.keys(), objective, where, per_epoch=True)
-        return {str(name): {epoch: float(v) for epoch, v in enumerate(values)} for name, values in history.items()}
+        # Keras numbers epochs from fit's initial_epoch (a continued trial starts past 0).
+        epochs = list(getattr(results, "epoch", None) or [])
+        out = {}
+        for name, values in history.items():
+            steps = epochs if len(epochs) == len(values) else range(len(values))
+            out[str(name)] = {int(step): float(v) for step, v in zip(steps, values, strict=True)}
+        return out
     raise FatalTypeError(
         f"{where} returned {results!r} of type {type(results).__name__}; expected a float, a dict of metrics, "
         "a keras.callbacks.History, or a list of those."

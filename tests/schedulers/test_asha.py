@@ -1,0 +1,114 @@
+"""ASHA: promotions decided as results arrive, no worker ever waits, correct with several workers."""
+
+from __future__ import annotations
+
+import collections
+import threading
+
+import pytest
+
+import hyperknob as hk
+from hyperknob._types import TrialStatus
+from hyperknob.schedulers import ASHAScheduler, HyperbandScheduler
+from hyperknob.schedulers.asha import rung_epochs
+from hyperknob.space.parameters import Float
+from hyperknob.testing.simulation import simulate
+
+SPACE = [Float("x", 0.0, 1.0), Float("rate", 0.01, 1.0, sampling="log")]
+
+
+def curve(values, epochs):
+    return (values["x"] - 0.3) ** 2 + 1.0 / (1.0 + values["rate"] * epochs)
+
+
+def epoch_time(values):
+    return 0.2 + 3.0 * values["x"]  # very different speeds, so workers finish out of order
+
+
+@pytest.mark.parametrize(
+    ("min_epochs", "max_epochs", "factor", "expected"),
+    [(1, 27, 3, [1, 3, 9, 27]), (1, 20, 3, [1, 3, 9, 20]), (2, 100, 4, [2, 8, 32, 100]), (5, 5, 3, [5]), (1, 8, 2, [1, 2, 4, 8])],
+)
+def test_rungs(min_epochs, max_epochs, factor, expected):
+    assert rung_epochs(min_epochs, max_epochs, factor) == expected
+
+
+def test_four_async_workers_are_never_idle():
+    result = simulate(
+        ASHAScheduler(max_epochs=27, factor=3), SPACE, curve, n_workers=4, max_trials=2000, epoch_time=epoch_time, seed=7
+    )
+    assert len(result.trials) == 2000
+    assert result.idle_time == 0.0 and result.idle_while_work == 0
+    rungs = collections.Counter(t.values["tuner/round"] for t in result.trials)
+    assert rungs[3] > 0 and rungs[0] > rungs[1] > rungs[2] > rungs[3]
+    # Hyperband, synchronous within a bracket, makes workers wait on the same problem.
+    hyperband = simulate(
+        HyperbandScheduler(max_epochs=27, factor=3, hyperband_iterations=3), SPACE, curve, n_workers=4,
+        epoch_time=epoch_time, seed=7,
+    )
+    assert hyperband.idle_time > 0
+
+
+def test_promotions_are_from_the_top_of_their_rung_when_decided():
+    result = simulate(ASHAScheduler(max_epochs=27, factor=3), SPACE, curve, n_workers=4, max_trials=400, epoch_time=epoch_time, seed=1)
+    by_id = {t.trial_id: t for t in result.trials}
+    promoted = collections.Counter()
+    for trial in result.trials:
+        parent_id = trial.values.get("tuner/trial_id")
+        if parent_id is None:
+            continue
+        promoted[parent_id] += 1
+        parent = by_id[parent_id]
+        assert trial.values["tuner/round"] == parent.values["tuner/round"] + 1
+        assert trial.values["tuner/initial_epoch"] == parent.values["tuner/epochs"]
+        # At the moment of the decision, the parent was in the top 1/3 of its rung's results.
+        rung = [
+            t for t in result.trials
+            if t.values["tuner/round"] == parent.values["tuner/round"] and t.status == TrialStatus.COMPLETED
+            and t.datetime_complete <= trial.datetime_start
+        ]
+        better = sum(1 for t in rung if t.score < parent.score)
+        assert better < len(rung) // 3
+    assert max(promoted.values()) == 1  # never promoted twice
+
+
+def test_asha_reaches_the_same_quality_with_fewer_epochs_than_full_training():
+    full = simulate(hk.samplers.RandomSampler(), SPACE, curve, max_trials=60, max_epochs=27, seed=3)
+    asha = simulate(ASHAScheduler(max_epochs=27, factor=3), SPACE, curve, max_trials=150, seed=3)
+    assert asha.epochs < full.epochs / 3
+    assert asha.best() <= full.best() + 0.02
+
+
+def test_several_workers_share_one_study(tmp_path):
+    """Four threads, each with its own Study on one SQLite file: every trial number once, no
+    parent promoted twice, every promotion's parent finished before it started."""
+    def objective(hp):
+        x = hp.Float("x", 0.0, 1.0)
+        return (x - 0.3) ** 2 + 1.0 / hp["tuner/epochs"]
+
+    def worker():
+        study = hk.create_study(str(tmp_path), "asha", algorithm=ASHAScheduler(max_epochs=9, factor=3), seed=4, max_trials=60)
+        study.optimize(objective, verbose=0)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    study = hk.load_study(str(tmp_path), "asha")
+    trials = study.trials
+    assert [t.number for t in trials] == list(range(60))
+    assert all(t.status == TrialStatus.COMPLETED for t in trials)
+    parents = [t.values["tuner/trial_id"] for t in trials if "tuner/trial_id" in t.values]
+    assert parents and len(parents) == len(set(parents))
+    by_id = {t.trial_id: t for t in trials}
+    for t in trials:
+        if "tuner/trial_id" in t.values:
+            assert by_id[t.values["tuner/trial_id"]].datetime_complete <= t.datetime_start
+
+
+def test_bad_settings_are_rejected():
+    with pytest.raises(ValueError, match="min_epochs \\(10\\) must not exceed max_epochs \\(5\\)"):
+        ASHAScheduler(max_epochs=5, min_epochs=10)
+    with pytest.raises(ValueError, match="factor must be a number >= 2"):
+        hk.ASHAOracle(objective="loss", factor=1)
