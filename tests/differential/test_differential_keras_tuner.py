@@ -655,3 +655,20 @@ class TestApiSurface:
     @pytest.mark.parametrize("group", ["engine", "standalone_hyperparameter_classes"])
     def test_engine_paths(self, facts, group):
         assert_same(facts.kt[group], facts.hk[group], group)
+
+
+class TestHyperband:
+    SCRIPT = "diff_hyperband"
+
+    def test_custom_tuner_schedule(self, facts):
+        s = "custom_tuner_schedule"
+        assert_same(facts.kt[s], facts.hk[s], s)
+
+    def test_keras_fit_receives_the_schedule(self, facts):
+        s = "keras_fit_receives_the_schedule"
+        assert_same(facts.kt[s], facts.hk[s], s)
+
+    def test_settings_refused(self, facts):
+        s = "settings_refused"
+        catchable(facts.kt[s]["factor_1"], facts.hk[s]["factor_1"], s)
+        assert_same(facts.kt[s]["factor_3"], facts.hk[s]["factor_3"], s)
