@@ -112,3 +112,30 @@ def test_bad_settings_are_rejected():
         ASHAScheduler(max_epochs=5, min_epochs=10)
     with pytest.raises(ValueError, match="factor must be a number >= 2"):
         hk.ASHAOracle(objective="loss", factor=1)
+
+
+def hard_curve(values, epochs):
+    import math
+
+    return 5 * ((values["x"] - 0.71) ** 2 + (math.log10(values["rate"]) + 1.3) ** 2) + 1.0 / (1.0 + epochs)
+
+
+def test_model_based_asha_beats_random_asha():
+    """TPE proposing ASHA's new configurations (fitted on the largest rung with enough results)
+    beats random proposals in most of 10 seeds, and in the median."""
+    import statistics
+
+    tpe_best, plain_best = [], []
+    for seed in range(10):
+        tpe_best.append(simulate(ASHAScheduler(max_epochs=27, sampler="tpe"), SPACE, hard_curve, n_workers=4, max_trials=120, seed=seed).best())
+        plain_best.append(simulate(ASHAScheduler(max_epochs=27), SPACE, hard_curve, n_workers=4, max_trials=120, seed=seed).best())
+    assert sum(a < b for a, b in zip(tpe_best, plain_best)) >= 7
+    assert statistics.median(tpe_best) < 0.8 * statistics.median(plain_best)
+
+
+def test_asha_with_the_gp_sampler_runs_and_never_waits():
+    result = simulate(ASHAScheduler(max_epochs=9, sampler="gp"), SPACE, hard_curve, n_workers=3, max_trials=40, seed=0)
+    assert len(result.trials) == 40 and result.idle_time == 0.0
+    assert len({(t.values["x"], t.values["rate"]) for t in result.trials if "tuner/trial_id" not in t.values}) == sum(
+        1 for t in result.trials if "tuner/trial_id" not in t.values
+    )
