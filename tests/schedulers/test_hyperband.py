@@ -203,3 +203,21 @@ def test_bohb_beats_hyperband_with_random_sampling():
         plain = simulate(HyperbandScheduler(**kw), SPACE, hard_curve, seed=seed).best()
         wins += bohb < plain
     assert wins >= 8
+
+
+def test_a_black_box_hyperband_search_runs(tmp_path):
+    """The space is declared only inside run_trial (KerasTuner's Hyperband runs nothing then)."""
+    runs = []
+
+    class BlackBox(hk.BaseTuner):
+        def run_trial(self, trial, *args, **kwargs):
+            hp = trial.hyperparameters
+            x = hp.Float("x", 0.0, 1.0)
+            runs.append((x, hp["tuner/epochs"]))
+            return {"loss": (x - 0.3) ** 2 + 1.0 / hp["tuner/epochs"]}
+
+    oracle = hk.HyperbandOracle(objective=hk.Objective("loss", "min"), max_epochs=9, factor=3, seed=0)
+    tuner = BlackBox(oracle=oracle, directory=str(tmp_path), project_name="bb")
+    tuner.search(verbose=0)
+    assert len(runs) == sum(s for b in hyperband_table(9, 3) for s, _ in b)
+    assert len({x for x, epochs in runs if epochs == 1}) == 9  # new configurations, not the default 9 times
