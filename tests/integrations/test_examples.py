@@ -67,3 +67,14 @@ def test_the_main_job_script_runs_small(tmp_path, monkeypatch, capsys):
     runpy.run_path(str(EXAMPLES / "hello_world.py"), run_name="__main__")
     out = capsys.readouterr().out
     assert "Results summary" in out and "Saved best model, re-evaluated" in out and "Retrained from scratch" in out
+
+
+@pytest.mark.parametrize("tuner", ["hyperband", "asha", "bohb"])
+def test_schedule_example_runs(tuner, tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    namespace = runpy.run_path(str(EXAMPLES / "hyperband_digits.py"), run_name="example")
+    result = namespace["main"](["--tuner", tuner, "--max-epochs", "3", "--max-trials", "6", "--directory", str(tmp_path)])
+    trials = result.oracle.study.trials
+    assert len(trials) == 6 and all(t.status == "COMPLETED" for t in trials)
+    assert any("tuner/trial_id" in t.values for t in trials)
+    assert "trials," in capsys.readouterr().out
