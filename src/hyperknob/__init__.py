@@ -30,6 +30,7 @@ _EXPORTS = {
     "BayesianOptimizationOracle": "hyperknob.oracles.model_oracles",
     "TPEOracle": "hyperknob.oracles.model_oracles",
     "Hyperband": "hyperknob.tuners.schedule_tuners",
+    "SklearnTuner": "hyperknob.integrations.sklearn.tuner",
     "HyperbandOracle": "hyperknob.oracles.schedule_oracles",
     # hyperknob's own schedules and pruners
     "ASHA": "hyperknob.tuners.schedule_tuners",

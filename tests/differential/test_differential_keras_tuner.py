@@ -648,7 +648,6 @@ class TestApiSurface:
     def test_other_oracles(self, facts):
         assert_same(facts.kt["oracles_other"], facts.hk["oracles_other"], "oracles_other")
 
-    @pytest.mark.xfail(reason="hyperknob differs: kt.SklearnTuner is missing (issue 7)", strict=True)
     def test_other_tuners(self, facts):
         assert_same(facts.kt["top_level_other_tuners"], facts.hk["top_level_other_tuners"], "top_level_other_tuners")
 
