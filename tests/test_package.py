@@ -15,7 +15,7 @@ PUBLIC = {
     # multi-fidelity schedules and pruning (issue 6)
     "ASHA", "ASHAOracle", "ASHAScheduler", "BOHB", "BOHBOracle", "Hyperband", "HyperbandOracle", "HyperbandScheduler",
     "MedianPruner", "SuccessiveHalvingPruner", "TrialPruned", "schedulers",
-    "SklearnTuner",
+    "SklearnTuner", "HyperSearchCV",
 }
 
 

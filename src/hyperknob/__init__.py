@@ -31,6 +31,7 @@ _EXPORTS = {
     "TPEOracle": "hyperknob.oracles.model_oracles",
     "Hyperband": "hyperknob.tuners.schedule_tuners",
     "SklearnTuner": "hyperknob.integrations.sklearn.tuner",
+    "HyperSearchCV": "hyperknob.integrations.sklearn.search_cv",
     "HyperbandOracle": "hyperknob.oracles.schedule_oracles",
     # hyperknob's own schedules and pruners
     "ASHA": "hyperknob.tuners.schedule_tuners",

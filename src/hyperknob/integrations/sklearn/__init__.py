@@ -14,6 +14,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised in an environ
     ) from exc
 
 from hyperknob.integrations.sklearn.cross_validation import cross_validate_config
+from hyperknob.integrations.sklearn.search_cv import HyperSearchCV
 from hyperknob.integrations.sklearn.tuner import SklearnTuner
 
-__all__ = ["SklearnTuner", "cross_validate_config"]
+__all__ = ["HyperSearchCV", "SklearnTuner", "cross_validate_config"]
