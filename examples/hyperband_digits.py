@@ -14,9 +14,9 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "torch")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from hello_world import build_model, load_data  # noqa: E402
+from hello_world import build_model, load_data
 
-import hyperknob as kt  # noqa: E402
+import hyperknob as kt
 
 
 def main(argv: list[str] | None = None) -> kt.Tuner:
@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> kt.Tuner:
         torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
     x_train, x_val, y_train, y_val = load_data()
-    common = dict(objective="val_accuracy", max_epochs=args.max_epochs, factor=3, seed=1,
-                  directory=args.directory, project_name=args.tuner, overwrite=args.overwrite)
+    common = {"objective": "val_accuracy", "max_epochs": args.max_epochs, "factor": 3, "seed": 1,
+                  "directory": args.directory, "project_name": args.tuner, "overwrite": args.overwrite}
     if args.tuner == "hyperband":
         tuner = kt.Hyperband(build_model, **common)
     elif args.tuner == "bohb":

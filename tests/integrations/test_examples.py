@@ -10,7 +10,7 @@ import runpy
 import pytest
 
 pytest.importorskip("keras")
-from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.datasets import load_digits
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 PORTED = ["hello_world_mnist.py", "tune_depth.py", "tuned_fit.py", "custom_run_trial.py"]

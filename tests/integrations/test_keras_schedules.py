@@ -8,10 +8,10 @@ import warnings
 import pytest
 
 keras = pytest.importorskip("keras")
-from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.datasets import load_digits
 
-import hyperknob as kt  # noqa: E402
-from hyperknob._types import TrialStatus  # noqa: E402
+import hyperknob as kt
+from hyperknob._types import TrialStatus
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +52,10 @@ class RecordingHyperModel(kt.HyperModel):
     def fit(self, hp, model, *args, **kwargs):
         key = (hp.values["units"], hp.values["lr"], hp.values["tuner/epochs"])
         x, y = args[0], args[1]
-        call = self.calls[key] = dict(
-            epochs=kwargs["epochs"], initial_epoch=kwargs["initial_epoch"], iterations=int(model.optimizer.iterations.numpy()),
-            start_loss=model.evaluate(x, y, verbose=0)[0],
-        )
+        call = self.calls[key] = {
+            "epochs": kwargs["epochs"], "initial_epoch": kwargs["initial_epoch"], "iterations": int(model.optimizer.iterations.numpy()),
+            "start_loss": model.evaluate(x, y, verbose=0)[0],
+        }
         history = model.fit(*args, **kwargs)
         call["end_loss"] = model.evaluate(x, y, verbose=0)[0]
         return history
@@ -99,7 +99,7 @@ def test_hyperband_promotions_continue_weights_and_optimizer_state(tmp_path, dat
 @pytest.mark.parametrize("tuner_class", [kt.ASHA, kt.BOHB])
 def test_asha_and_bohb_tune_a_keras_model(tmp_path, data, tuner_class):
     x, y, xv, yv = data
-    kwargs = dict(max_trials=12) if tuner_class is kt.ASHA else {}
+    kwargs = {"max_trials": 12} if tuner_class is kt.ASHA else {}
     tuner = tuner_class(build_model, objective="val_accuracy", max_epochs=9, factor=3, seed=1,
                         directory=str(tmp_path), project_name="t", **kwargs)
     tuner.search(x, y, validation_data=(xv, yv), batch_size=50, verbose=0)

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
-from scipy.stats import loguniform, randint, uniform  # noqa: E402
-from sklearn import datasets, ensemble, linear_model, pipeline, preprocessing, svm, tree  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
+from scipy.stats import loguniform, randint, uniform
+from sklearn import datasets, ensemble, linear_model, pipeline, preprocessing, svm, tree
+from sklearn.model_selection import GridSearchCV
 
-import hyperknob as hk  # noqa: E402
-from hyperknob._types import TrialStatus  # noqa: E402
+import hyperknob as hk
+from hyperknob._types import TrialStatus
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +127,11 @@ def test_bad_spaces_say_what_is_accepted():
 
 
 def test_scikit_learn_estimator_checks_that_apply():
-    from sklearn.utils.estimator_checks import check_get_params_invariance, check_no_attributes_set_in_init
     from sklearn.base import clone
+    from sklearn.utils.estimator_checks import (
+        check_get_params_invariance,
+        check_no_attributes_set_in_init,
+    )
 
     search = hk.HyperSearchCV(linear_model.LogisticRegression(), {"C": [0.1, 1.0]}, n_trials=2)
     check_no_attributes_set_in_init("HyperSearchCV", search)

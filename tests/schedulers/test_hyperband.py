@@ -198,7 +198,7 @@ def test_bohb_beats_hyperband_with_random_sampling():
 
     wins = 0
     for seed in range(10):
-        kw = dict(max_epochs=27, factor=3, hyperband_iterations=2)
+        kw = {"max_epochs": 27, "factor": 3, "hyperband_iterations": 2}
         bohb = simulate(HyperbandScheduler(**kw, sampler="tpe"), SPACE, hard_curve, seed=seed).best()
         plain = simulate(HyperbandScheduler(**kw), SPACE, hard_curve, seed=seed).best()
         wins += bohb < plain

@@ -56,7 +56,7 @@ def test_successive_halving_pruner_rules():
     assert pruner.should_prune(1, {0: 2.0, 1: 2.0}, mixed)
 
 
-@pytest.mark.parametrize("bad", [dict(n_startup_trials=-1), dict(interval_steps=0), dict(n_warmup_steps=1.5)])
+@pytest.mark.parametrize("bad", [{"n_startup_trials": -1}, {"interval_steps": 0}, {"n_warmup_steps": 1.5}])
 def test_bad_pruner_settings_are_rejected(bad):
     with pytest.raises(ValueError, match="must be an integer"):
         MedianPruner(**bad)

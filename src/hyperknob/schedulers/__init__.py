@@ -8,7 +8,12 @@ from hyperknob.samplers import Sampler, make_sampler
 from hyperknob.schedulers.asha import ASHAScheduler
 from hyperknob.schedulers.base import Scheduler
 from hyperknob.schedulers.hyperband import HyperbandScheduler, hyperband_table
-from hyperknob.schedulers.pruners import MedianPruner, Pruner, SuccessiveHalvingPruner, make_pruner
+from hyperknob.schedulers.pruners import (
+    MedianPruner,
+    Pruner,
+    SuccessiveHalvingPruner,
+    make_pruner,
+)
 
 __all__ = [
     "ASHAScheduler",

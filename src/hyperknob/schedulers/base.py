@@ -10,7 +10,6 @@ stored trials, so a resumed search, or another worker, continues the same schedu
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -90,7 +89,7 @@ class Scheduler(Sampler):
     def __init__(self, sampler: Sampler | str = "random", min_points_in_model: int | None = None) -> None:
         self.sampler = make_sampler(sampler)
         if isinstance(self.sampler, Scheduler):
-            raise ValueError("A scheduler's sampler must be a sampler (random, grid, tpe, gp), not another scheduler.")
+            raise TypeError("A scheduler's sampler must be a sampler (random, grid, tpe, gp), not another scheduler.")
         if min_points_in_model is not None:
             check_epochs("min_points_in_model", min_points_in_model)
         self.min_points_in_model = min_points_in_model
@@ -159,10 +158,6 @@ def promotion(parent: FrozenTrial, epochs: int, initial_epoch: int, bracket: int
     values = {k: v for k, v in parent.values.items() if k not in SCHEDULE_KEYS}
     values.update(schedule_values(epochs, initial_epoch, bracket, round_num, parent.trial_id))
     return values
-
-
-def is_finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def schedule_of(values: Mapping[str, Any]) -> tuple[int, int] | None:

@@ -38,7 +38,10 @@ class ScheduledTuner(Tuner):
         model = super()._build_hypermodel(hp)
         parent = hp.values.get(PARENT)
         if parent is not None and "keras" in sys.modules:
-            from hyperknob.integrations.keras.trial_runner import is_keras_model, load_parent_state
+            from hyperknob.integrations.keras.trial_runner import (
+                is_keras_model,
+                load_parent_state,
+            )
 
             if is_keras_model(model):
                 load_parent_state(self, model, str(parent))

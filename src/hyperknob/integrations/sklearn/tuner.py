@@ -14,8 +14,8 @@ from typing import Any
 from sklearn.model_selection import KFold
 
 from hyperknob.integrations.sklearn.cross_validation import (
-    fit_params,
     cross_validate_config,
+    fit_params,
     fold_means,
     scorers_for,
 )
