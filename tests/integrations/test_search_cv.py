@@ -137,3 +137,34 @@ def test_scikit_learn_estimator_checks_that_apply():
     check_no_attributes_set_in_init("HyperSearchCV", search)
     check_get_params_invariance("HyperSearchCV", search)
     assert clone(search).get_params()["param_distributions"] == {"C": [0.1, 1.0]}
+
+
+def test_successive_halving_on_samples_spends_less_and_picks_from_the_largest_budget():
+    X, y = datasets.load_digits(return_X_y=True)
+    space = {"C": loguniform(1e-2, 1e3), "gamma": loguniform(1e-5, 1e-1)}
+    search = hk.HyperSearchCV(svm.SVC(), space, algorithm="hyperband", n_trials=200, cv=3, random_state=0).fit(X, y)
+    results = search.cv_results_
+    assert {"iter", "n_resources"} <= set(results)
+    assert sorted(set(results["n_resources"])) == [67, 200, 599, 1797]
+    n_candidates = len({tuple(sorted(p.items())) for p in results["params"]})
+    # Every candidate trained on all samples would cost n_candidates * 1797 samples per fold.
+    assert results["n_resources"].sum() < 0.5 * n_candidates * len(y)
+    assert results["n_resources"][search.best_index_] == len(y)
+    full = results["mean_test_score"][results["n_resources"] == len(y)]
+    assert search.best_score_ == max(full) > 0.95
+
+
+def test_successive_halving_on_an_estimator_parameter():
+    X, y = datasets.load_iris(return_X_y=True)
+    search = hk.HyperSearchCV(
+        ensemble.RandomForestClassifier(random_state=0), {"max_depth": [2, 3, None]}, algorithm="asha",
+        resource="n_estimators", min_resources=2, max_resources=18, n_trials=20, cv=3,
+    ).fit(X, y)
+    results = search.cv_results_
+    assert set(results["n_resources"]) <= {2, 6, 18} and 18 in set(results["n_resources"])
+    assert all(p["n_estimators"] == n for p, n in zip(results["params"], results["n_resources"]))
+    assert search.best_params_["n_estimators"] == 18 == search.best_estimator_.n_estimators
+    with pytest.raises(ValueError, match="needs max_resources"):
+        hk.HyperSearchCV(ensemble.RandomForestClassifier(), {"max_depth": [2]}, algorithm="asha", resource="n_estimators").fit(X, y)
+    with pytest.raises(ValueError, match="neither 'n_samples' nor a parameter"):
+        hk.HyperSearchCV(svm.SVC(), {"C": [1.0]}, algorithm="hyperband", resource="n_estimators", max_resources=5).fit(X, y)

@@ -139,3 +139,15 @@ def test_asha_with_the_gp_sampler_runs_and_never_waits():
     assert len({(t.values["x"], t.values["rate"]) for t in result.trials if "tuner/trial_id" not in t.values}) == sum(
         1 for t in result.trials if "tuner/trial_id" not in t.values
     )
+
+
+def test_a_small_space_ends_with_its_best_trained_to_max_epochs():
+    """Three configurations: ASHA's 1/3 rule alone would stop with the best at 3 epochs; once no new
+    configuration is left, the best of each rung climbs on."""
+    from hyperknob.space.parameters import Choice
+
+    space = [Choice("x", [0.1, 0.3, 0.9])]
+    result = simulate(ASHAScheduler(max_epochs=27, factor=3), space, lambda v, e: abs(v["x"] - 0.3) + 1 / e, seed=0)
+    top = [t for t in result.trials if t.values["tuner/epochs"] == 27]
+    assert len(top) == 1 and top[0].values["x"] == 0.3
+    assert len({t.values["x"] for t in result.trials if "tuner/trial_id" not in t.values}) == 3

@@ -92,10 +92,22 @@ class ASHAScheduler(Scheduler):
                     return promotion(trial, self.rungs[k + 1], self.rungs[k], 0, k + 1)
         values = self.new_configuration(space, view, rng)
         if values is None:
-            return IDLE if view.running() else None
+            if view.running():
+                return IDLE
+            return self._finish_rungs(rungs, view.direction)
         if values == IDLE:
             return IDLE
         return {**values, **schedule_values(self.rungs[0], 0, 0, 0)}  # type: ignore[dict-item]
+
+    def _finish_rungs(self, rungs: list[list[FrozenTrial]], direction: str) -> dict[str, Any] | None:
+        """No new configuration is left (a small finite space) and nothing runs: rather than stop
+        with the best trials short of ``max_epochs``, the best of each rung climbs on."""
+        for k in range(len(rungs) - 2, -1, -1):
+            promoted = {parent_of(t) for t in rungs[k + 1]}
+            scored = ranked([t for t in rungs[k] if is_scored(t)], direction)
+            if scored and scored[0].trial_id not in promoted:
+                return promotion(scored[0], self.rungs[k + 1], self.rungs[k], 0, k + 1)
+        return None
 
     def exhausted_message(self) -> str:
         return "ASHA has no configuration left to start and nothing to promote"

@@ -23,8 +23,15 @@ from sklearn.utils.validation import check_is_fitted, indexable
 
 from hyperknob._types import TrialStatus
 from hyperknob.exceptions import FatalRuntimeError
+from hyperknob.integrations.sklearn.resources import (
+    SCHEDULES,
+    ResourceBudget,
+    budget_for,
+    make_schedule,
+)
 from hyperknob.integrations.sklearn.spaces import ParameterSpace
 from hyperknob.objective import Objective
+from hyperknob.schedulers.base import ROUND
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.space.parameters import serialize
 
@@ -47,11 +54,16 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         estimator: the scikit-learn estimator (or pipeline) to tune.
         param_distributions: dict from parameter names to hyperknob parameters, lists of values
             or scipy.stats uniform/loguniform/randint (see ``spaces.ParameterSpace``).
-        algorithm: ``"tpe"`` (default), ``"gp"``, ``"random"``, ``"grid"`` or a Sampler.
+        algorithm: ``"tpe"`` (default), ``"gp"``, ``"random"``, ``"grid"`` or a Sampler; or a
+            successive-halving schedule, ``"hyperband"``, ``"asha"`` or ``"bohb"``, over ``resource``.
         n_trials: candidates to evaluate (a grid stops earlier when it is exhausted).
         scoring, cv, refit, n_jobs, error_score, return_train_score: as in ``GridSearchCV``;
             ``n_jobs`` fits the folds of a candidate in parallel.
         random_state: the study's seed.
+        resource, min_resources, max_resources, factor: for the schedules, as in
+            ``HalvingRandomSearchCV``: the budget is ``"n_samples"`` (training folds subsampled; by
+            default up to all samples) or an estimator parameter such as ``"n_estimators"`` (then
+            ``max_resources`` is required); each round keeps the best 1/``factor``.
         directory, project_name, storage: where the study lives; by default in memory. With a
             directory, a search interrupted and fitted again resumes instead of starting over.
     """
@@ -74,6 +86,10 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         project_name: str | None = None,
         storage: Any = None,
         verbose: int = 0,
+        resource: str = "n_samples",
+        min_resources: int | None = None,
+        max_resources: int | None = None,
+        factor: int = 3,
     ) -> None:
         self.estimator = estimator
         self.param_distributions = param_distributions
@@ -90,6 +106,10 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.project_name = project_name
         self.storage = storage
         self.verbose = verbose
+        self.resource = resource
+        self.min_resources = min_resources
+        self.max_resources = max_resources
+        self.factor = factor
 
     # --- scoring ----------------------------------------------------------------------------------
     def _scorers(self) -> tuple[Any, bool, str]:
@@ -118,19 +138,32 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         names = list(scorers) if multimetric else ["score"]
         predefined = HyperParameters.from_config({"space": [serialize(p) for p in space.parameters], "values": {}})
         storage = self.storage if self.storage is not None else (None if self.directory else ":memory:")
+        algorithm, budget = self.algorithm, None
+        if isinstance(algorithm, str) and algorithm in SCHEDULES:
+            budget = budget_for(self.estimator, self.resource, _num_samples(X), self.min_resources, self.max_resources, self.factor)
+            algorithm = make_schedule(algorithm, budget)
+            splits = list(cv.split(X, y, groups))
         study = create_study(
             self.directory, self.project_name or "hyper_search_cv", storage=storage,
-            objective=Objective(f"mean_test_{key}", "max"), algorithm=self.algorithm, seed=self.random_state,
+            objective=Objective(f"mean_test_{key}", "max"), algorithm=algorithm, seed=self.random_state,
             max_trials=self.n_trials, hyperparameters=predefined, max_consecutive_failed_trials=None,
         )
         raised: list[BaseException] = []
 
         def evaluate(hp: HyperParameters) -> dict[str, float]:
             params = space.to_estimator(hp.values)
+            folds: Any = cv
+            if budget is not None:
+                amount = budget.amount(hp.values)
+                if budget.resource == "n_samples":
+                    seed = (self.random_state or 0, amount)
+                    folds = list(budget.subsampled_splits(splits, _num_samples(X), amount, seed=hash(seed) % 2**32))
+                else:
+                    params[budget.resource] = amount
             candidate = clone(self.estimator).set_params(**params)
             try:
                 results = cross_validate(
-                    candidate, X, y, groups=groups, scoring=scorers, cv=cv, n_jobs=self.n_jobs,
+                    candidate, X, y, groups=groups, scoring=scorers, cv=folds, n_jobs=self.n_jobs,
                     error_score=self.error_score, return_train_score=self.return_train_score,
                     params=dict(fit_params) or None,
                 )
@@ -151,7 +184,7 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.multimetric_ = multimetric
         self.scorer_ = scorers
         self.n_splits_ = cv.get_n_splits(X, y, groups)
-        self.cv_results_ = _cv_results(study, space, names, self.n_splits_, self.return_train_score, self.error_score)
+        self.cv_results_ = _cv_results(study, space, names, self.n_splits_, self.return_train_score, self.error_score, budget)
         self._select_best(key)
         if self.refit:
             self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_)
@@ -171,7 +204,13 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
             if not 0 <= self.best_index_ < len(results["params"]):
                 raise IndexError(f"The refit callable returned {self.best_index_}, not a candidate's index.")
         else:
-            self.best_index_ = int(np.argmin(results[f"rank_test_{key}"]))
+            ranks = np.asarray(results[f"rank_test_{key}"], dtype=float)
+            if "n_resources" in results:
+                # As HalvingRandomSearchCV: the best of the candidates trained on the most resources.
+                scored = ~np.isnan(results[f"mean_test_{key}"])
+                most = np.max(results["n_resources"][scored]) if scored.any() else np.max(results["n_resources"])
+                ranks = np.where(results["n_resources"] == most, ranks, np.inf)
+            self.best_index_ = int(np.argmin(ranks))
             self.best_score_ = float(results[f"mean_test_{key}"][self.best_index_])
         self.best_params_ = dict(results["params"][self.best_index_])
 
@@ -218,6 +257,12 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         return float(scorer(self.best_estimator_, X, y))
 
 
+def _num_samples(X: Any) -> int:
+    from sklearn.utils.validation import _num_samples as count
+
+    return int(count(X))
+
+
 def _is_classifier(estimator: Any) -> bool:
     from sklearn.base import is_classifier
 
@@ -240,7 +285,8 @@ def _trial_metrics(results: Mapping[str, np.ndarray], names: list[str], multimet
 
 
 def _cv_results(
-    study: Any, space: ParameterSpace, names: list[str], n_splits: int, train: bool, error_score: Any
+    study: Any, space: ParameterSpace, names: list[str], n_splits: int, train: bool, error_score: Any,
+    budget: ResourceBudget | None = None,
 ) -> dict[str, Any]:
     """``GridSearchCV``'s ``cv_results_`` from the study's trials (in trial order)."""
     trials = [t for t in study.trials if t.status in (TrialStatus.COMPLETED, TrialStatus.FAILED)]
@@ -258,12 +304,22 @@ def _cv_results(
         results[f"mean_{what}"] = column(f"mean_{what}")
         results[f"std_{what}"] = column(f"std_{what}")
     params = [space.to_estimator(t.values) for t in trials]
-    for hp in space.parameters:
+    if budget is not None:
+        amounts = [budget.amount(t.values) for t in trials]
+        results["iter"] = np.asarray([int(t.values.get(ROUND, 0)) for t in trials])
+        results["n_resources"] = np.asarray(amounts)
+        if budget.resource != "n_samples":
+            for p, amount in zip(params, amounts, strict=True):
+                p[budget.resource] = amount
+    columns = [hp.name for hp in space.parameters]
+    if budget is not None and budget.resource != "n_samples":
+        columns.append(budget.resource)
+    for name in columns:
         values = np.ma.MaskedArray(np.empty(len(trials), dtype=object), mask=True)
         for i, p in enumerate(params):
-            if hp.name in p:
-                values[i] = p[hp.name]
-        results[f"param_{hp.name}"] = values
+            if name in p:
+                values[i] = p[name]
+        results[f"param_{name}"] = values
     results["params"] = params
     for name in names:
         for part in ("test", "train") if train else ("test",):
