@@ -111,6 +111,29 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.max_resources = max_resources
         self.factor = factor
 
+    def __sklearn_tags__(self) -> Any:
+        """The tuned estimator's kind and input tags (sparse input, pairwise kernels) are the search's."""
+        import copy
+
+        from sklearn.utils import get_tags
+
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = copy.deepcopy(inner.classifier_tags)
+        tags.regressor_tags = copy.deepcopy(inner.regressor_tags)
+        tags.target_tags = copy.deepcopy(inner.target_tags)
+        tags.input_tags.sparse = inner.input_tags.sparse
+        tags.input_tags.pairwise = inner.input_tags.pairwise
+        return tags
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A fitted search pickles (joblib.dump) without its study, which holds a database
+        # connection: the study stays where it is stored, cv_results_ travels with the estimator.
+        state = super().__getstate__()
+        state.pop("study_", None)
+        return state
+
     # --- scoring ----------------------------------------------------------------------------------
     def _scorers(self) -> tuple[Any, bool, str]:
         if callable(self.scoring) or self.scoring is None or isinstance(self.scoring, str):
@@ -131,6 +154,10 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
 
         if not isinstance(self.n_trials, int) or self.n_trials < 1:
             raise ValueError(f"n_trials must be a positive integer, received {self.n_trials!r}.")
+        from sklearn.utils import get_tags
+
+        if y is None and get_tags(self.estimator).target_tags.required:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         X, y, groups = indexable(X, y, groups)
         space = ParameterSpace(self.param_distributions)
         scorers, multimetric, key = self._scorers()
