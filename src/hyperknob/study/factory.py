@@ -47,6 +47,8 @@ def create_study(
     allow_new_entries: bool = True,
     overwrite: bool = False,
     pruner: Pruner | str | None = None,
+    heartbeat_interval: float | None = None,
+    grace_period: float | None = None,
 ) -> Study:
     """Create a study, or resume the one stored under ``directory/project_name``.
 
@@ -63,6 +65,8 @@ def create_study(
         max_consecutive_failed_trials=max_consecutive_failed_trials,
         tune_new_entries=tune_new_entries,
         allow_new_entries=allow_new_entries,
+        heartbeat_interval=heartbeat_interval,
+        grace_period=grace_period,
     )
     return Study(
         store, project_name, objective=objective, sampler=algorithm, seed=seed, settings=settings,

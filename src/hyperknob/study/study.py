@@ -9,8 +9,10 @@ continues any study.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
+import os
 import secrets
 import time
 import traceback
@@ -36,6 +38,7 @@ from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.space.search_space import merge_space_config
 from hyperknob.storage import Proposal, Storage
 from hyperknob.study.callbacks import StudyCallback
+from hyperknob.study.heartbeat import DEFAULT_INTERVAL, Heartbeat, default_grace
 from hyperknob.study.outcomes import finishing_status, message_of, outcome_of, storable, unstorable
 from hyperknob.study.results import Results, convert_results, score_from_history
 from hyperknob.study.trial import MetricsTracker, Trial
@@ -57,8 +60,14 @@ class StudySettings:
     max_consecutive_failed_trials: int | None = 3
     tune_new_entries: bool = True
     allow_new_entries: bool = True
+    heartbeat_interval: float | None = None  # None: the study's stored setting (30 s when new)
+    grace_period: float | None = None  # None: the study's stored setting (4 x the interval when new)
 
     def validate(self) -> None:
+        for name in ("heartbeat_interval", "grace_period"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+                raise ValueError(f"{name} must be a positive number of seconds or None, received {value!r}.")
         if self.max_trials is not None and (not isinstance(self.max_trials, int) or self.max_trials < 1):
             raise ValueError(f"max_trials must be a positive integer or None, received {self.max_trials!r}.")
         if not isinstance(self.max_retries_per_trial, int) or self.max_retries_per_trial < 0:
@@ -103,6 +112,7 @@ class Study:
             "max_trials": self.settings.max_trials,
             "space": [P.serialize(p) for p in predefined],
             "predefined": sorted({p.name for p in predefined}),
+            **self._liveness_config(),
         }
         record = storage.create_study(name, config, overwrite=overwrite)
         self.study_id = record.study_id
@@ -113,6 +123,12 @@ class Study:
         if stored.get("max_trials") != self.settings.max_trials and self.settings.max_trials is not None:
             # Raising (or lowering) max_trials on a resumed study changes only the budget.
             storage.update_study_config(self.study_id, lambda c: {**c, "max_trials": self.settings.max_trials})
+        asked = {k: v for k, v in self._liveness_config().items() if getattr(self.settings, k) is not None}
+        if any(stored.get(k) != v for k, v in asked.items()):
+            stored = storage.update_study_config(self.study_id, lambda c: {**c, **asked})
+        # Every worker of a study beats and judges silence with the same, stored, settings.
+        self.heartbeat_interval = float(stored.get("heartbeat_interval", DEFAULT_INTERVAL))
+        self.grace_period = float(stored.get("grace_period", default_grace(self.heartbeat_interval)))
         self._predefined = set(stored.get("predefined", []))
         self._space_config: list[dict[str, Any]] = list(stored.get("space", []))
         self._space = [P.deserialize(c) for c in self._space_config]
@@ -123,6 +139,10 @@ class Study:
         self.populate_hook: Callable[[TrialsView, np.random.Generator], Any] | None = None
 
     # --- construction helpers ---------------------------------------------------------------------
+    def _liveness_config(self) -> dict[str, float]:
+        interval = self.settings.heartbeat_interval or DEFAULT_INTERVAL
+        return {"heartbeat_interval": interval, "grace_period": self.settings.grace_period or default_grace(interval)}
+
     def _check_compatible(self, stored: Mapping[str, Any], objective: Objective, seed: int | None) -> None:
         if stored.get("format") != CONFIG_FORMAT:
             raise FatalValueError(
@@ -251,7 +271,7 @@ class Study:
             self._propose,
             worker=self.worker,
             max_trials=self.settings.max_trials,
-            is_orphan=is_orphan,
+            is_orphan=functools.partial(is_orphan, grace=self.grace_period),
             # A trial whose worker died runs again, but not forever: a configuration that kills its
             # process fails after as many runs as a crashing one would get.
             max_orphan_runs=self.settings.max_retries_per_trial + 2,
@@ -488,15 +508,33 @@ class Study:
         max_trials: int | None = None,
         callbacks: Sequence[StudyCallback] = (),
         verbose: int = 1,
+        n_workers: int = 1,
+        devices_per_worker: int | None = None,
     ) -> Study:
         """Run ``func(hp)`` (or ``func(hp, trial)``) on trial after trial.
 
         ``n_trials`` counts the trials this call runs; ``max_trials`` caps the study's total, shared by
-        every worker; ``timeout`` (seconds) stops starting new trials. Returns the study.
+        every worker; ``timeout`` (seconds) stops starting new trials. ``n_workers`` runs that many
+        worker processes on this machine (the study must be in a file or a database), each seeing
+        ``devices_per_worker`` GPUs of its own when set. Returns the study.
         """
         if max_trials is not None:
             self.settings.max_trials = max_trials
             self.storage.update_study_config(self.study_id, lambda c: {**c, "max_trials": max_trials})
+        if n_workers != 1 or devices_per_worker:
+            from hyperknob.study.parallel import check_shareable, device_groups, run_workers, split_count
+
+            check_shareable(self.storage, n_workers)
+            devices = device_groups(n_workers, devices_per_worker, os.environ.get("CUDA_VISIBLE_DEVICES"))
+            targets = [
+                functools.partial(self._optimize_in_worker, func, quota, timeout, tuple(callbacks))
+                for quota in split_count(n_trials, n_workers)
+            ]
+            run_workers(targets, devices)
+            if verbose:
+                done = sum(t.status.is_finished for t in self.get_trials())
+                logger.info("Search '%s': %d trials finished, %d workers.", self.name, done, n_workers)
+            return self
         from hyperknob.study.factory import adapt_objective
 
         call = adapt_objective(func)
@@ -510,6 +548,23 @@ class Study:
             callbacks=[*default_callbacks(verbose, n_trials), *callbacks],
         )
         return self
+
+    def _optimize_in_worker(
+        self, func: Callable[..., Any], n_trials: int | None, timeout: float | None, callbacks: Sequence[StudyCallback]
+    ) -> None:
+        self.reopen().optimize(func, n_trials=n_trials, timeout=timeout, callbacks=callbacks, verbose=0)
+
+    def reopen(self) -> Study:
+        """This study through a fresh connection to its storage: what a new worker process uses."""
+        from hyperknob.storage import open_storage
+
+        study = Study(
+            open_storage(self.storage.url), self.name, objective=self.objective, sampler=self.sampler, seed=self.seed,
+            settings=dataclasses.replace(self.settings), project_dir=self.project_dir, pruner=self.pruner,
+        )
+        study.score_trial_fn = self.score_trial_fn
+        study.populate_hook = self.populate_hook
+        return study
 
     def run_loop(
         self,
@@ -550,7 +605,8 @@ class Study:
                     break
                 for cb in callbacks:
                     cb.on_trial_begin(self, trial)
-                frozen = execute(trial)
+                with Heartbeat(self.storage, self.study_id, trial.number, trial._worker, self.heartbeat_interval):  # type: ignore[arg-type]
+                    frozen = execute(trial)
                 for cb in callbacks:
                     cb.on_trial_end(self, trial, frozen)
                 if frozen.status != TrialStatus.INVALID:

@@ -4,14 +4,15 @@ A worker id is ``host:pid:start-token`` (``host`` includes the pid namespace), w
 a recycled pid is not mistaken for the original worker. A trial left RUNNING is taken over when its
 worker is on this host and its process no longer exists (or is a zombie, or the pid now belongs to
 another process), or is this very process but its search has ended (an interrupted ``search()`` in a
-notebook). Trials whose worker is on another host are never taken over here: that needs heartbeats
-read across machines, which the multi-machine executor adds.
+notebook). A trial whose worker is on another host is taken over when its last heartbeat is older
+than the study's grace period (see ``heartbeat.py``).
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 
 from hyperknob._types import FrozenTrial
@@ -67,11 +68,15 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def is_orphan(trial: FrozenTrial) -> bool:
+def is_orphan(trial: FrozenTrial, grace: float | None = None, now: float | None = None) -> bool:
+    """Whether ``trial``'s worker is gone: dead on this host, or silent for longer than ``grace``
+    seconds (its last heartbeat) when it runs elsewhere."""
     worker = trial.worker or ""
     parts = worker.rsplit(":", 2)
     if len(parts) != 3 or parts[0] != HOST:
-        return False
+        if grace is None or trial.heartbeat is None:
+            return False
+        return (time.time() if now is None else now) - trial.heartbeat > grace
     try:
         pid = int(parts[1])
     except ValueError:

@@ -122,8 +122,17 @@ class BaseTuner:
 
     # --- the loop ---------------------------------------------------------------------------------
     def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
-        """Run trials until the budget is spent or the space is exhausted; arguments go to ``run_trial``."""
-        verbose = fit_kwargs.get("verbose", 1)
+        """Run trials until the budget is spent or the space is exhausted; arguments go to ``run_trial``.
+
+        ``n_workers=N`` runs N worker processes on this machine against the study (each trial in one
+        of them); ``devices_per_worker=k`` gives each its own k GPUs. Both are taken out of the
+        arguments passed on."""
+        n_workers = fit_kwargs.pop("n_workers", 1)
+        devices_per_worker = fit_kwargs.pop("devices_per_worker", None)
+        if n_workers != 1 or devices_per_worker:
+            self._search_in_workers(n_workers, devices_per_worker, fit_args, fit_kwargs)
+            return
+        verbose = 0 if self._in_worker_process else fit_kwargs.get("verbose", 1)
         self.oracle.verbose = verbose
         self.on_search_begin()
         try:
@@ -135,6 +144,29 @@ class BaseTuner:
         finally:
             self.oracle._running.clear()
         self.on_search_end()
+
+    _in_worker_process = False
+
+    def _search_in_workers(
+        self, n_workers: int, devices_per_worker: int | None, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
+    ) -> None:
+        from hyperknob.study.parallel import check_shareable, device_groups, run_workers
+
+        check_shareable(self.study.storage, n_workers)
+        devices = device_groups(n_workers, devices_per_worker, os.environ.get("CUDA_VISIBLE_DEVICES"))
+        self.on_search_begin()
+        run_workers([lambda: self._search_as_worker(fit_args, fit_kwargs)] * n_workers, devices)
+        self.on_search_end()
+
+    def _search_as_worker(self, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> None:
+        """In a forked worker: the same tuner over a fresh connection to the study."""
+        pruner = self.study.pruner
+        self.study = self.oracle._attach(
+            open_storage(self.study.storage.url), self.project_name, overwrite=False, project_dir=self.project_dir
+        )
+        self.study.pruner = pruner
+        self._in_worker_process = True
+        self.search(*fit_args, **fit_kwargs)
 
     def _next_trial(self) -> Trial | None:
         self.pre_create_trial()

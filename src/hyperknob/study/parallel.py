@@ -1,0 +1,125 @@
+"""Several worker processes on one machine, meeting only through the study's storage.
+
+Each worker is a forked copy of the caller (so the objective, the hypermodel and the data need no
+pickling) that opens its own connection to the storage and runs the ordinary worker loop; the
+storage's atomic claims keep trial numbers unique and the budget exact. With GPUs, each worker sees
+only its own devices. Ctrl-C stops every worker; trials cut off mid-run are taken over when the
+search is started again.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from hyperknob.exceptions import FatalRuntimeError
+from hyperknob.storage import Storage
+from hyperknob.storage.memory import InMemoryStorage
+
+__all__ = ["check_shareable", "device_groups", "run_workers", "split_count"]
+
+logger = logging.getLogger("hyperknob")
+
+
+def check_shareable(storage: Storage, n_workers: int) -> None:
+    if not isinstance(n_workers, int) or isinstance(n_workers, bool) or n_workers < 1:
+        raise ValueError(f"n_workers must be a positive integer, received {n_workers!r}.")
+    if n_workers > 1 and (isinstance(storage, InMemoryStorage) or storage.url.endswith(":memory:")):
+        raise ValueError(
+            f"n_workers={n_workers} needs a storage every worker process can open, but this study is in memory. "
+            "Use the default SQLite file (directory=, project_name=) or a PostgreSQL URL."
+        )
+    if n_workers > 1 and "fork" not in multiprocessing.get_all_start_methods():
+        raise RuntimeError(
+            "n_workers > 1 forks worker processes, which this platform cannot do; start one process per worker "
+            "on the same storage instead (each joins the study)."
+        )
+
+
+def split_count(total: int | None, n_workers: int) -> list[int | None]:
+    """``total`` trials shared out among workers (None: no limit for any)."""
+    if total is None:
+        return [None] * n_workers
+    return [total // n_workers + (1 if i < total % n_workers else 0) for i in range(n_workers)]
+
+
+def device_groups(n_workers: int, devices_per_worker: int | None, visible: str | None) -> list[str | None]:
+    """The ``CUDA_VISIBLE_DEVICES`` of each worker: consecutive groups of ``devices_per_worker`` of
+    the devices this process may use (all GPUs when unset), round robin when there are too few."""
+    if not devices_per_worker:
+        return [None] * n_workers
+    if visible is not None and visible.strip():
+        devices = [d.strip() for d in visible.split(",") if d.strip()]
+    else:
+        devices = [str(i) for i in range(_count_gpus())]
+    if not devices:
+        raise RuntimeError("devices_per_worker is set, but no GPU is visible to this process.")
+    groups = []
+    for worker in range(n_workers):
+        start = worker * devices_per_worker
+        groups.append(",".join(devices[(start + k) % len(devices)] for k in range(devices_per_worker)))
+    return groups
+
+
+def _count_gpus() -> int:
+    import subprocess
+
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    return sum(1 for line in out.splitlines() if line.startswith("GPU "))
+
+
+def run_workers(targets: Sequence[Callable[[], None]], devices: Sequence[str | None] | None = None) -> None:
+    """Run each target in its own forked process and wait for all; Ctrl-C stops them all.
+
+    A worker that raises makes the whole call raise once every worker has stopped.
+    """
+    context = multiprocessing.get_context("fork")
+    processes = []
+    for index, target in enumerate(targets):
+        device = devices[index] if devices else None
+        process = context.Process(target=_child, args=(target, device), name=f"hyperknob-worker-{index}", daemon=False)
+        process.start()
+        processes.append(process)
+    try:
+        for process in processes:
+            process.join()
+    except KeyboardInterrupt:
+        for process in processes:
+            if process.is_alive():
+                os.kill(process.pid, signal.SIGINT)
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+        raise
+    failed = [p for p in processes if p.exitcode != 0]
+    if failed:
+        codes = ", ".join(f"{p.name}: exit {p.exitcode}" for p in failed)
+        raise FatalRuntimeError(f"{len(failed)} of {len(processes)} workers failed ({codes}); their errors are above.")
+
+
+def _child(target: Callable[[], None], device: str | None) -> None:
+    if device is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = device
+    code = 0
+    try:
+        target()
+    except KeyboardInterrupt:
+        code = 130
+    except BaseException:  # noqa: BLE001 - reported, then the parent raises
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    # Leave without running the parent's finalisers (its storage connections belong to the parent).
+    os._exit(code)
