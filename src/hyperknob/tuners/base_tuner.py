@@ -23,10 +23,13 @@ from hyperknob.study.display import default_callbacks
 from hyperknob.study.results import convert_results
 from hyperknob.study.study import message_of, outcome_of
 from hyperknob.study.trial import Trial
+from hyperknob.tuners.distributed import distributed_role, wait_for
 
 __all__ = ["BaseTuner"]
 
 logger = logging.getLogger("hyperknob")
+
+_CHIEF_WAIT_S = 600.0  # how long a distributed worker waits for its chief to create the study
 
 
 class BaseTuner:
@@ -65,6 +68,13 @@ class BaseTuner:
         self.directory = directory or "."
         self.project_name = project_name or "untitled_project"
         self.tuner_id = tuner_id or os.environ.get("KERASTUNER_TUNER_ID", "tuner0")
+        self._role = distributed_role()
+        if self._role == "worker":
+            # Only the chief may start the study afresh; a worker joins the study the chief made.
+            overwrite = False
+            store = open_storage(storage, self.project_dir, overwrite)
+            wait_for(lambda: store.load_study(self.project_name) is not None, timeout=_CHIEF_WAIT_S,
+                     what=f"the chief to create study '{self.project_name}' in {store.url}")
         self.study = oracle._attach(
             open_storage(storage, self.project_dir, overwrite), self.project_name, overwrite=overwrite, project_dir=self.project_dir
         )
@@ -127,6 +137,9 @@ class BaseTuner:
         ``n_workers=N`` runs N worker processes on this machine against the study (each trial in one
         of them); ``devices_per_worker=k`` gives each its own k GPUs. Both are taken out of the
         arguments passed on."""
+        if self._role == "chief":
+            self._wait_as_chief()
+            return
         n_workers = fit_kwargs.pop("n_workers", 1)
         devices_per_worker = fit_kwargs.pop("devices_per_worker", None)
         if n_workers != 1 or devices_per_worker:
@@ -146,6 +159,23 @@ class BaseTuner:
         self.on_search_end()
 
     _in_worker_process = False
+
+    def _wait_as_chief(self) -> None:
+        """KerasTuner's chief runs no trial: it returns once the workers have finished the search."""
+
+        def over() -> bool:
+            trials = self.study.get_trials()
+            if any(t.status == TrialStatus.RUNNING for t in trials):
+                return False
+            budget = self.study.settings.max_trials
+            if budget is not None and len(trials) >= budget:
+                return True
+            config = self.study.storage.load_study(self.project_name).config  # type: ignore[union-attr]
+            return self.study._propose(trials, len(trials), config) == "exhausted"
+
+        self.on_search_begin()
+        wait_for(over, timeout=float("inf"), poll=1.0, what="the workers")
+        self.on_search_end()
 
     def _search_in_workers(
         self, n_workers: int, devices_per_worker: int | None, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
