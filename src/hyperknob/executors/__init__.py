@@ -1,0 +1,1 @@
+"""Running workers on an existing cluster engine (Dask); workers meet only through the storage."""
