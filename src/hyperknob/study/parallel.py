@@ -16,14 +16,38 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from hyperknob.exceptions import FatalRuntimeError
 from hyperknob.storage import Storage
 from hyperknob.storage.memory import InMemoryStorage
 
-__all__ = ["check_shareable", "device_groups", "run_workers", "split_count"]
+__all__ = ["check_shareable", "device_groups", "optimize_in_workers", "run_workers", "split_count"]
+
+if TYPE_CHECKING:
+    from hyperknob.study.callbacks import StudyCallback
+    from hyperknob.study.study import Study
 
 logger = logging.getLogger("hyperknob")
+
+
+def optimize_in_workers(
+    study: Study, func: Callable[..., Any], n_trials: int | None, timeout: float | None,
+    callbacks: Sequence[StudyCallback], n_workers: int, devices_per_worker: int | None, verbose: int,
+) -> None:
+    """``study.optimize`` in ``n_workers`` forked processes, ``n_trials`` shared out among them."""
+    check_shareable(study.storage, n_workers)
+    devices = device_groups(n_workers, devices_per_worker, os.environ.get("CUDA_VISIBLE_DEVICES"))
+
+    def target(quota: int | None) -> Callable[[], None]:
+        return lambda: study.reopen().optimize(
+            func, n_trials=quota, timeout=timeout, callbacks=tuple(callbacks), verbose=0
+        )
+
+    run_workers([target(quota) for quota in split_count(n_trials, n_workers)], devices)
+    if verbose:
+        done = sum(t.status.is_finished for t in study.get_trials())
+        logger.info("Search '%s': %d trials finished, %d workers.", study.name, done, n_workers)
 
 
 def check_shareable(storage: Storage, n_workers: int) -> None:

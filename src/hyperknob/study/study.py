@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import logging
 import math
-import os
 import secrets
 import time
 import traceback
@@ -522,18 +521,9 @@ class Study:
             self.settings.max_trials = max_trials
             self.storage.update_study_config(self.study_id, lambda c: {**c, "max_trials": max_trials})
         if n_workers != 1 or devices_per_worker:
-            from hyperknob.study.parallel import check_shareable, device_groups, run_workers, split_count
+            from hyperknob.study.parallel import optimize_in_workers
 
-            check_shareable(self.storage, n_workers)
-            devices = device_groups(n_workers, devices_per_worker, os.environ.get("CUDA_VISIBLE_DEVICES"))
-            targets = [
-                functools.partial(self._optimize_in_worker, func, quota, timeout, tuple(callbacks))
-                for quota in split_count(n_trials, n_workers)
-            ]
-            run_workers(targets, devices)
-            if verbose:
-                done = sum(t.status.is_finished for t in self.get_trials())
-                logger.info("Search '%s': %d trials finished, %d workers.", self.name, done, n_workers)
+            optimize_in_workers(self, func, n_trials, timeout, callbacks, n_workers, devices_per_worker, verbose)
             return self
         from hyperknob.study.factory import adapt_objective
 
@@ -548,11 +538,6 @@ class Study:
             callbacks=[*default_callbacks(verbose, n_trials), *callbacks],
         )
         return self
-
-    def _optimize_in_worker(
-        self, func: Callable[..., Any], n_trials: int | None, timeout: float | None, callbacks: Sequence[StudyCallback]
-    ) -> None:
-        self.reopen().optimize(func, n_trials=n_trials, timeout=timeout, callbacks=callbacks, verbose=0)
 
     def reopen(self) -> Study:
         """This study through a fresh connection to its storage: what a new worker process uses."""
