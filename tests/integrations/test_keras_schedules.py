@@ -76,6 +76,7 @@ def test_hyperband_promotions_continue_weights_and_optimizer_state(tmp_path, dat
     promoted = [t for t in trials if "tuner/trial_id" in t.values]
     assert len(promoted) == 6
     batches = len(x) // 50
+    learned = []
     for child in promoted:
         parent = by_id[child.values["tuner/trial_id"]]
         call = hypermodel.calls[(child.values["units"], child.values["lr"], child.values["tuner/epochs"])]
@@ -88,10 +89,13 @@ def test_hyperband_promotions_continue_weights_and_optimizer_state(tmp_path, dat
         # The child starts exactly where its parent stopped (not from its best epoch, not afresh).
         parent_call = hypermodel.calls[(parent.values["units"], parent.values["lr"], parent.values["tuner/epochs"])]
         assert call["start_loss"] == pytest.approx(parent_call["end_loss"], rel=1e-5)
-        assert call["start_loss"] < parent_call["start_loss"] - 0.05
-        # ... and its first epoch's loss is close to its parent's last, not to a fresh model's first.
-        child_first = child.metrics["loss"][0].value
-        assert abs(child_first - parent.metrics["loss"][-1].value) < abs(child_first - parent_call["start_loss"])
+        if parent_call["start_loss"] - parent_call["end_loss"] > 0.1:
+            # ... and, where the parent learned visibly, the child's first epoch's loss is close to
+            # its parent's last, not to a fresh model's first.
+            learned.append(child)
+            child_first = child.metrics["loss"][0].value
+            assert abs(child_first - parent.metrics["loss"][-1].value) < abs(child_first - parent_call["start_loss"])
+    assert learned
     best = tuner.get_best_models(1)[0]
     assert best.evaluate(xv, yv, verbose=0)[1] == pytest.approx(tuner.oracle.get_best_trials(1)[0].score, abs=1e-6)
 

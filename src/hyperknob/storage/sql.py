@@ -3,7 +3,15 @@
 SQLite runs in WAL mode with ``synchronous=NORMAL``: a committed trial survives a killed process,
 readers never block the writer, and every write transaction starts with ``BEGIN IMMEDIATE`` so
 that a claim (read the trials, propose, insert) is one atomic step across processes. Other
-databases lock the study's row (``SELECT ... FOR UPDATE``) for the same effect.
+databases (PostgreSQL for several machines) lock the study's row (``SELECT ... FOR UPDATE``) under
+READ COMMITTED for the same effect.
+
+Many workers on a server database: each process keeps a small connection pool (two idle
+connections: the worker and its heartbeat thread), checks a connection before use, and runs every
+transaction again after a transient error (serialization failure, deadlock, dropped connection,
+server restarting or out of connection slots) with jittered exponential backoff, for up to
+``retry_timeout_s`` seconds. A transaction whose COMMIT was cut off may or may not have happened;
+claims and trial writes are safe to run again (see ``_retry``).
 
 Everything is stored as JSON text; nothing is pickled. A metadata table carries the schema
 version, and a file written by another version or another program is refused, never altered.
@@ -12,137 +20,69 @@ version, and a file written by another version or another program is refused, ne
 from __future__ import annotations
 
 import contextlib
-import functools
 import dataclasses
 import json
+import logging
 import os
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from hyperknob._types import FrozenTrial, MetricPoint, TrialStatus
-from hyperknob.exceptions import StorageError, StudyVersionError
+from hyperknob._types import FrozenTrial, TrialStatus
+from hyperknob.exceptions import StorageError, StudyVersionError, TrialNotOwnedError
 from hyperknob.storage.base import (
     SCHEMA_VERSION,
+    Claim,
+    ClaimTransaction,
+    OrphanFn,
+    ProposeFn,
     Storage,
     StudyRecord,
-    ClaimTransaction,
     dumps,
     not_owned,
     study_gone,
 )
+from hyperknob.storage.sql_schema import (
+    ALL_TRIALS,
+    INSERT_TRIAL,
+    PLACEHOLDER,
+    SOME_TRIALS,
+    STUDY_CONFIG,
+    TRIAL_HEADS,
+    meta_table,
+    metadata,
+    row_to_trial,
+    studies_table,
+    trial_columns,
+    trial_to_row,
+    trials_table,
+    update_statement,
+)
 
-__all__ = ["SQLStorage"]
+__all__ = ["SQLStorage", "is_transient"]
+
+logger = logging.getLogger("hyperknob")
+_R = TypeVar("_R")
 
 LIBRARY = "hyperknob"
 _BUSY_TIMEOUT_S = 120
-
-metadata = sa.MetaData()
-meta_table = sa.Table(
-    "hyperknob_meta",
-    metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-)
-studies_table = sa.Table(
-    "hyperknob_studies",
-    metadata,
-    sa.Column("study_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(512), nullable=False, unique=True),
-    sa.Column("config", sa.Text, nullable=False),
-    sa.Column("created", sa.Float, nullable=False),
-    sqlite_autoincrement=True,
-)
-trials_table = sa.Table(
-    "hyperknob_trials",
-    metadata,
-    sa.Column("trial_pk", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("study_id", sa.Integer, sa.ForeignKey("hyperknob_studies.study_id", ondelete="CASCADE"), nullable=False),
-    sa.Column("number", sa.Integer, nullable=False),
-    sa.Column("trial_id", sa.String(64), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("hp_values", sa.Text, nullable=False),
-    sa.Column("space", sa.Text),
-    sa.Column("metrics", sa.Text, nullable=False, default="{}"),
-    sa.Column("score", sa.Float),
-    sa.Column("best_step", sa.Integer),
-    sa.Column("message", sa.Text),
-    sa.Column("worker", sa.String(256)),
-    sa.Column("run_count", sa.Integer, nullable=False, default=1),
-    sa.Column("datetime_start", sa.Float),
-    sa.Column("datetime_complete", sa.Float),
-    sa.Column("heartbeat", sa.Float),
-    sa.Column("user_attrs", sa.Text, nullable=False, default="{}"),
-    sa.UniqueConstraint("study_id", "number", name="uq_trial_number"),
-)
-
-_COLUMNS = [c.name for c in trials_table.columns]
-
-# Statements on the hot path are built once: building a statement costs more than running it.
-_T = trials_table.c
-_STUDY_CONFIG = sa.select(studies_table.c.config).where(studies_table.c.study_id == sa.bindparam("sid"))
-_TRIAL_HEADS = sa.select(_T.number, _T.status).where(_T.study_id == sa.bindparam("sid")).order_by(_T.number)
-_ALL_TRIALS = sa.select(trials_table).where(_T.study_id == sa.bindparam("sid"))
-_SOME_TRIALS = _ALL_TRIALS.where(_T.number.in_(sa.bindparam("numbers", expanding=True)))
-_INSERT_TRIAL = trials_table.insert()
-_WHERE_TRIAL = (_T.study_id == sa.bindparam("sid"), _T.number == sa.bindparam("num"))
-_JSON_FIELDS = {"values": "hp_values", "space": "space", "metrics": "metrics", "user_attrs": "user_attrs"}
-
-
-def _metrics_to_json(metrics: Mapping[str, Sequence[MetricPoint]]) -> str:
-    return dumps({name: [[p.step, p.value] for p in points] for name, points in metrics.items()})
-
-
-def _row_to_trial(row: Mapping[str, Any]) -> FrozenTrial:
-    metrics = {
-        name: tuple(MetricPoint(int(s), float(v) if v is not None else float("nan")) for s, v in points)
-        for name, points in json.loads(row["metrics"] or "{}").items()
-    }
-    return FrozenTrial(
-        study_id=row["study_id"],
-        number=row["number"],
-        trial_id=row["trial_id"],
-        status=TrialStatus(row["status"]),
-        values=json.loads(row["hp_values"]),
-        metrics=metrics,
-        score=row["score"],
-        best_step=row["best_step"],
-        message=row["message"],
-        worker=row["worker"],
-        run_count=row["run_count"],
-        datetime_start=row["datetime_start"],
-        datetime_complete=row["datetime_complete"],
-        heartbeat=row["heartbeat"],
-        user_attrs=json.loads(row["user_attrs"] or "{}"),
-        space=json.loads(row["space"]) if row["space"] else None,
-    )
-
-
-def _trial_to_row(trial: FrozenTrial) -> dict[str, Any]:
-    return {
-        "study_id": trial.study_id,
-        "number": trial.number,
-        "trial_id": trial.trial_id,
-        "status": trial.status.value,
-        "hp_values": dumps(dict(trial.values)),
-        "space": dumps(trial.space) if trial.space is not None else None,
-        "metrics": _metrics_to_json(trial.metrics),
-        "score": trial.score,
-        "best_step": trial.best_step,
-        "message": trial.message,
-        "worker": trial.worker,
-        "run_count": trial.run_count,
-        "datetime_start": trial.datetime_start,
-        "datetime_complete": trial.datetime_complete,
-        "heartbeat": trial.heartbeat,
-        "user_attrs": dumps(dict(trial.user_attrs)),
-    }
-
+# Server databases: idle connections kept per process (a worker and its heartbeat thread), and how
+# many more a process may open at once; every worker process holds at most the sum.
+_POOL_SIZE = 2
+_MAX_OVERFLOW = 8
+_CONNECT_TIMEOUT_S = 30
+# SQLSTATEs worth running a transaction again for: a lost connection (class 08), a serialization
+# failure or deadlock (class 40), no free connection slot, a lock not granted, a server shutting
+# down or starting up.
+_TRANSIENT_CLASSES = ("08", "40")
+_TRANSIENT_CODES = frozenset({"53300", "55P03", "57P01", "57P02", "57P03"})
+_SCHEMA_LOCK_KEY = 0x68797065726B6E6F  # pg_advisory_xact_lock key ("hyperkno") for creating the tables
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
@@ -163,24 +103,66 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def is_transient(exc: BaseException, sqlite: bool = False) -> bool:
+    """Whether running the failed transaction again may succeed: a dropped connection, a
+    serialization failure or deadlock, a server out of connection slots or restarting (on SQLite:
+    a database still locked after the busy timeout)."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if sqlite:
+        text = str(exc.orig).lower()
+        return isinstance(exc, sa.exc.OperationalError) and ("locked" in text or "busy" in text)
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if code:
+        return code.startswith(_TRANSIENT_CLASSES) or code in _TRANSIENT_CODES
+    # No SQLSTATE: the driver lost or could not open the connection (refused, closed by the server).
+    return isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError))
+
+
 class SQLStorage(Storage):
-    """Storage in any SQLAlchemy database; ``sqlite:///path/to/study.db`` by default."""
+    """Storage in any SQLAlchemy database; ``sqlite:///path/to/study.db`` by default.
+
+    ``engine_kwargs`` go to ``sqlalchemy.create_engine`` and override the defaults (on a server
+    database: ``pool_size=2, max_overflow=8, pool_pre_ping=True``, READ COMMITTED).
+    """
+
+    #: how long (seconds) a transaction is run again after transient errors before giving up
+    retry_timeout_s: float = 60.0
+    #: the first wait between attempts (doubling, with jitter, up to ``retry_max_wait_s``)
+    retry_first_wait_s: float = 0.01
+    retry_max_wait_s: float = 2.0
 
     def __init__(self, url: str, engine_kwargs: Mapping[str, Any] | None = None) -> None:
         self.url = url
         kwargs = dict(engine_kwargs or {})
         parsed = sa.engine.make_url(url)
+        self._safe_url = parsed.render_as_string(hide_password=True)
         self._sqlite = parsed.get_backend_name() == "sqlite"
+        self._memory = self._sqlite and parsed.database in (None, "", ":memory:")
+        self._postgres = parsed.get_backend_name() == "postgresql"
         if self._sqlite:
             kwargs.setdefault("connect_args", {"timeout": _BUSY_TIMEOUT_S, "check_same_thread": False})
-            if parsed.database in (None, "", ":memory:"):
+            if self._memory:
                 # One shared connection holds the in-memory database; threads take turns on it.
                 kwargs.setdefault("poolclass", sa.pool.StaticPool)
                 self._lock = threading.RLock()
             else:
                 _check_sqlite_file(parsed.database)
         else:
+            # Many workers, each with its own pool: few idle connections per process, checked before
+            # use (a server restart or an idle timeout drops them), renewed every half hour.
             kwargs.setdefault("pool_pre_ping", True)
+            kwargs.setdefault("pool_size", _POOL_SIZE)
+            kwargs.setdefault("max_overflow", _MAX_OVERFLOW)
+            kwargs.setdefault("pool_recycle", 1800)
+            kwargs.setdefault("pool_timeout", 60)
+            # A claim reads the trials after locking the study row, and must see every trial committed
+            # before the lock was granted: READ COMMITTED, whatever the server's default.
+            kwargs.setdefault("isolation_level", "READ COMMITTED")
+            if self._postgres and "connect_timeout" not in parsed.query:
+                kwargs.setdefault("connect_args", {"connect_timeout": _CONNECT_TIMEOUT_S, "application_name": LIBRARY})
         try:
             self.engine = sa.create_engine(url, **kwargs)
         except ModuleNotFoundError as exc:
@@ -194,13 +176,24 @@ class SQLStorage(Storage):
         if self._sqlite:
             _configure_sqlite(self.engine)
         self._local = threading.local()
+        self._pid = os.getpid()
+        self._jitter = random.Random()  # backoff jitter; never the user's global random state
         # Finished trials never change again (writes to a trial require its owner while it runs);
         # caching them keeps a claim cheap on long studies.
         self._finished_cache: dict[int, dict[int, FrozenTrial]] = {}
-        self._init_schema()
+        # Opening waits less than later writes: a wrong host or port should not take a minute to report.
+        self._retry(lambda _unknown: self._init_schema(), "Opening the study storage", timeout_s=min(10.0, self.retry_timeout_s))
 
     # --- connections ------------------------------------------------------------------------------
     _lock: Any = contextlib.nullcontext()
+
+    def _connect(self) -> Connection:
+        if self._pid != os.getpid() and not self._memory:
+            # A forked child must not use its parent's connections: open its own from here on.
+            self.engine.dispose(close=False)
+            self._local = threading.local()
+            self._pid = os.getpid()
+        return self.engine.connect()
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -211,7 +204,7 @@ class SQLStorage(Storage):
         if current is not None:
             yield current
             return
-        with self._lock, self._translate_errors(), self.engine.connect() as conn:
+        with self._lock, self._translate_errors(), self._connect() as conn:
             conn = conn.execution_options(hyperknob_write=True)
             with conn.begin():
                 self._local.conn = conn
@@ -219,6 +212,8 @@ class SQLStorage(Storage):
                     yield conn
                 finally:
                     self._local.conn = None
+                # Only COMMIT is left: an error from here on leaves it unknown whether it happened.
+                self._local.committing = True
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -227,8 +222,48 @@ class SQLStorage(Storage):
         if current is not None:
             yield current
             return
-        with self._lock, self._translate_errors(), self.engine.connect() as conn, conn.begin():
+        with self._lock, self._translate_errors(), self._connect() as conn, conn.begin():
             yield conn
+
+    def _retry(self, operation: Callable[[bool], _R], what: str, timeout_s: float | None = None) -> _R:
+        """``operation(after_unknown_commit)`` (one or more whole transactions), run again after
+        transient errors with jittered exponential backoff, for up to ``retry_timeout_s`` seconds
+        (or ``timeout_s``).
+
+        ``after_unknown_commit`` is True once an attempt failed while committing: its writes may be in
+        the database, and the operation must check before doing them twice. Inside a transaction
+        (a proposal reading the study during a claim) nothing is retried here: the outermost
+        operation runs the whole transaction again.
+        """
+        if getattr(self._local, "conn", None) is not None:
+            return operation(False)
+        timeout_s = self.retry_timeout_s if timeout_s is None else timeout_s
+        deadline = time.monotonic() + timeout_s
+        unknown = False
+        attempt = 0
+        while True:
+            self._local.committing = False
+            try:
+                return operation(unknown)
+            except sa.exc.DBAPIError as exc:
+                if not is_transient(exc, self._sqlite):
+                    raise
+                unknown = unknown or bool(getattr(self._local, "committing", False))
+                wait = min(self.retry_max_wait_s, self.retry_first_wait_s * 2**attempt)
+                wait *= 0.5 + self._jitter.random()
+                attempt += 1
+                if time.monotonic() + wait > deadline:
+                    raise StorageError(
+                        f"{what} in {self._safe_url} failed {attempt} times in {timeout_s:g} s on "
+                        f"transient database errors; the last one: {_orig_text(exc)}. Check that the database "
+                        "server is running and reachable and has free connection slots (max_connections), "
+                        "then start this worker again."
+                    ) from exc
+                logger.log(
+                    logging.WARNING if attempt == 5 else logging.DEBUG,
+                    "%s: transient database error (attempt %d), trying again in %.2f s: %s", what, attempt, wait, _orig_text(exc),
+                )
+                time.sleep(wait)
 
     @contextlib.contextmanager
     def _translate_errors(self) -> Iterator[None]:
@@ -238,12 +273,12 @@ class SQLStorage(Storage):
             text = str(exc.orig) if getattr(exc, "orig", None) is not None else str(exc)
             if "file is not a database" in text or "file is encrypted" in text:
                 raise StudyVersionError(
-                    f"{self.url} is not a hyperknob study (not an SQLite database). "
+                    f"{self._safe_url} is not a hyperknob study (not an SQLite database). "
                     "Point directory/project_name or storage= somewhere else, or remove the file."
                 ) from exc
             if "readonly" in text or "unable to open" in text:
                 raise StorageError(
-                    f"Cannot write the study at {self.url}: {text}. Pass a writable directory= or storage=."
+                    f"Cannot write the study at {self._safe_url}: {text}. Pass a writable directory= or storage=."
                 ) from exc
             raise
 
@@ -265,19 +300,22 @@ class SQLStorage(Storage):
 
     def _init_schema_once(self) -> None:
         with self._write() as conn:
+            if self._postgres:
+                # Workers started together on a fresh database create the tables one after another.
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
             tables = set(sa.inspect(conn).get_table_names())
             if meta_table.name in tables:
                 meta = dict(conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).all())
                 if meta.get("library") != LIBRARY:
                     raise StudyVersionError(
-                        f"{self.url} was not written by hyperknob (library={meta.get('library')!r}). "
+                        f"{self._safe_url} was not written by hyperknob (library={meta.get('library')!r}). "
                         "Use another directory/project_name or storage URL."
                     )
                 version = int(meta.get("schema_version", "-1"))
                 if version != SCHEMA_VERSION:
                     newer = version > SCHEMA_VERSION
                     raise StudyVersionError(
-                        f"{self.url} holds a study in schema version {version}, and this hyperknob reads "
+                        f"{self._safe_url} holds a study in schema version {version}, and this hyperknob reads "
                         f"version {SCHEMA_VERSION}. "
                         + ("Upgrade hyperknob to read it" if newer else "Open it with the hyperknob version that wrote it")
                         + ", or start a new study: another project_name or storage, or overwrite=True "
@@ -287,7 +325,7 @@ class SQLStorage(Storage):
             foreign = sorted(t for t in tables if not t.startswith("hyperknob_"))
             if foreign:
                 raise StudyVersionError(
-                    f"{self.url} is not a hyperknob study: it holds other tables ({', '.join(foreign[:8])}). "
+                    f"{self._safe_url} is not a hyperknob study: it holds other tables ({', '.join(foreign[:8])}). "
                     "Use another directory/project_name or storage URL; hyperknob never writes into it."
                 )
             metadata.create_all(conn)
@@ -301,6 +339,11 @@ class SQLStorage(Storage):
         return StudyRecord(row.study_id, row.name, json.loads(row.config), row.created)
 
     def create_study(self, name: str, config: Mapping[str, Any], overwrite: bool = False) -> StudyRecord:
+        # Run again after an unknown commit, overwrite=True included: at worst the study just created
+        # is replaced by an identical empty one before any worker used it.
+        return self._retry(lambda _unknown: self._create_study(name, config, overwrite), f"Creating study {name!r}")
+
+    def _create_study(self, name: str, config: Mapping[str, Any], overwrite: bool) -> StudyRecord:
         for attempt in range(5):
             try:
                 return self._create_study_once(name, config, overwrite)
@@ -327,16 +370,25 @@ class SQLStorage(Storage):
             return self._record(row)
 
     def load_study(self, name: str) -> StudyRecord | None:
+        return self._retry(lambda _unknown: self._load_study(name), f"Loading study {name!r}")
+
+    def _load_study(self, name: str) -> StudyRecord | None:
         with self._read() as conn:
             row = conn.execute(sa.select(studies_table).where(studies_table.c.name == name)).first()
         return None if row is None else self._record(row)
 
     def list_studies(self) -> list[StudyRecord]:
+        return self._retry(lambda _unknown: self._list_studies(), "Listing the studies")
+
+    def _list_studies(self) -> list[StudyRecord]:
         with self._read() as conn:
             rows = conn.execute(sa.select(studies_table).order_by(studies_table.c.study_id)).all()
         return [self._record(r) for r in rows]
 
     def delete_study(self, name: str) -> None:
+        self._retry(lambda _unknown: self._delete_study(name), f"Deleting study {name!r}")
+
+    def _delete_study(self, name: str) -> None:
         with self._write() as conn:
             row = conn.execute(sa.select(studies_table.c.study_id).where(studies_table.c.name == name)).first()
             if row is None:
@@ -346,6 +398,20 @@ class SQLStorage(Storage):
             self._finished_cache.pop(row.study_id, None)
 
     def update_study_config(
+        self, study_id: int, update: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any]:
+        def attempt(unknown_commit: bool) -> dict[str, Any]:
+            if unknown_commit:
+                # ``update`` need not be idempotent (it may append): never apply it twice.
+                raise StorageError(
+                    f"The connection to {self._safe_url} was lost while committing a change to study {study_id}'s "
+                    "configuration; it may or may not have been saved. Check the study and start this worker again."
+                )
+            return self._update_study_config(study_id, update)
+
+        return self._retry(attempt, f"Updating study {study_id}'s configuration")
+
+    def _update_study_config(
         self, study_id: int, update: Callable[[dict[str, Any]], dict[str, Any]]
     ) -> dict[str, Any]:
         with self._write() as conn:
@@ -361,52 +427,83 @@ class SQLStorage(Storage):
     # --- trials -----------------------------------------------------------------------------------
     def _load_trials(self, conn: Connection, study_id: int) -> list[FrozenTrial]:
         cache = self._finished_cache.setdefault(study_id, {})
-        heads = conn.execute(_TRIAL_HEADS, {"sid": study_id}).all()
+        heads = conn.execute(TRIAL_HEADS, {"sid": study_id}).all()
         stale = [n for n, status in heads if not (n in cache and cache[n].status.value == status)]
         fresh: dict[int, FrozenTrial] = {}
         if stale:
             if len(stale) < len(heads):
-                rows = conn.execute(_SOME_TRIALS, {"sid": study_id, "numbers": stale})
+                rows = conn.execute(SOME_TRIALS, {"sid": study_id, "numbers": stale})
             else:
-                rows = conn.execute(_ALL_TRIALS, {"sid": study_id})
+                rows = conn.execute(ALL_TRIALS, {"sid": study_id})
             for row in rows.mappings():
-                trial = _row_to_trial(row)
+                trial = row_to_trial(row)
                 fresh[trial.number] = trial
                 if trial.status.is_finished:
                     cache[trial.number] = trial
         return [fresh[n] if n in fresh else cache[n] for n, _status in heads]
 
+    def claim_trial(
+        self,
+        study_id: int,
+        propose: ProposeFn,
+        *,
+        worker: str,
+        max_trials: int | None,
+        is_orphan: OrphanFn,
+        max_orphan_runs: int | None = None,
+    ) -> Claim:
+        started = time.time()
+
+        def attempt(unknown_commit: bool) -> Claim:
+            if unknown_commit:
+                # The last attempt may have committed its claim: a trial this worker started since is it.
+                # (A worker runs one trial at a time, so it has no other RUNNING trial here.)
+                for trial in self._get_trials(study_id):
+                    if trial.status == TrialStatus.RUNNING and trial.worker == worker and (trial.datetime_start or 0) >= started:
+                        return Claim(trial, resumed=trial.run_count > 1)
+            return Storage.claim_trial(
+                self, study_id, propose, worker=worker, max_trials=max_trials, is_orphan=is_orphan,
+                max_orphan_runs=max_orphan_runs,
+            )
+
+        return self._retry(attempt, f"Claiming a trial of study {study_id}")
+
     @contextlib.contextmanager
     def _claim_transaction(self, study_id: int) -> Iterator[ClaimTransaction]:
         with self._write() as conn:
             # Locking the study row serialises claims on servers; SQLite is serialised by BEGIN IMMEDIATE.
-            query = _STUDY_CONFIG if self._sqlite else _STUDY_CONFIG.with_for_update()
+            query = STUDY_CONFIG if self._sqlite else STUDY_CONFIG.with_for_update()
             config = conn.execute(query, {"sid": study_id}).scalar()
             if config is None:
-                raise study_gone(study_id, self.url)
+                raise study_gone(study_id, self._safe_url)
             yield _SQLTransaction(self, conn, self._load_trials(conn, study_id), json.loads(config))
 
     def _write_fields(self, conn: Connection, trial: FrozenTrial, fields: Sequence[str], owner: str | None = None) -> FrozenTrial:
-        row = _trial_to_row(trial)
-        columns = {_JSON_FIELDS.get(f, f): row[_JSON_FIELDS.get(f, f)] for f in fields}
+        columns = trial_columns(trial, fields)
         params = {"sid": trial.study_id, "num": trial.number, **columns}
         if owner is not None:
             params["owner"] = owner
-        updated = conn.execute(_update_statement(tuple(sorted(columns)), owner is not None), params).mappings().first()
+        updated = conn.execute(update_statement(tuple(sorted(columns)), owner is not None), params).mappings().first()
         if updated is None:
             if owner is not None:
                 raise not_owned(trial.study_id, trial.number, owner)
-            raise study_gone(trial.study_id, self.url)
-        return _row_to_trial(updated)
+            raise study_gone(trial.study_id, self._safe_url)
+        return row_to_trial(updated)
 
     def get_trials(self, study_id: int, statuses: Sequence[TrialStatus] | None = None) -> list[FrozenTrial]:
-        with self._read() as conn:
-            trials = self._load_trials(conn, study_id)
+        trials = self._retry(lambda _unknown: self._get_trials(study_id), f"Reading the trials of study {study_id}")
         if statuses is not None:
             trials = [t for t in trials if t.status in statuses]
         return trials
 
+    def _get_trials(self, study_id: int) -> list[FrozenTrial]:
+        with self._read() as conn:
+            return self._load_trials(conn, study_id)
+
     def get_trial(self, study_id: int, number: int) -> FrozenTrial:
+        return self._retry(lambda _unknown: self._get_trial(study_id, number), f"Reading trial {number} of study {study_id}")
+
+    def _get_trial(self, study_id: int, number: int) -> FrozenTrial:
         with self._read() as conn:
             row = (
                 conn.execute(
@@ -417,16 +514,25 @@ class SQLStorage(Storage):
             )
         if row is None:
             raise KeyError(f"Study {study_id} has no trial number {number}.")
-        return _row_to_trial(row)
+        return row_to_trial(row)
 
     def report(
         self, study_id: int, number: int, step: int, metrics: Mapping[str, float], *, owner: str | None = None
+    ) -> None:
+        # Safe to run again: the same step replaces its own earlier point.
+        self._retry(
+            lambda _unknown: self._report(study_id, number, step, metrics, owner),
+            f"Reporting step {step} of trial {number} of study {study_id}",
+        )
+
+    def _report(
+        self, study_id: int, number: int, step: int, metrics: Mapping[str, float], owner: str | None
     ) -> None:
         with self._write() as conn:
             where = (trials_table.c.study_id == study_id, trials_table.c.number == number)
             row = conn.execute(sa.select(trials_table.c.metrics, trials_table.c.status, trials_table.c.worker).where(*where)).first()
             if row is None:
-                raise study_gone(study_id, self.url)
+                raise study_gone(study_id, self._safe_url)
             if owner is not None and (row.status != TrialStatus.RUNNING.value or row.worker != owner):
                 raise not_owned(study_id, number, owner)
             history = json.loads(row.metrics or "{}")
@@ -445,9 +551,22 @@ class SQLStorage(Storage):
         unknown = set(fields) - set(FrozenTrial.__dataclass_fields__)
         if unknown:
             raise TypeError(f"Unknown trial fields: {sorted(unknown)}")
-        template = dataclasses.replace(_PLACEHOLDER, study_id=study_id, number=number, **fields)
-        with self._write() as conn:
-            return self._write_fields(conn, template, list(fields), owner)
+        template = dataclasses.replace(PLACEHOLDER, study_id=study_id, number=number, **fields)
+
+        def attempt(unknown_commit: bool) -> FrozenTrial:
+            try:
+                with self._write() as conn:
+                    return self._write_fields(conn, template, list(fields), owner)
+            except TrialNotOwnedError:
+                # After an unknown commit, a trial this worker just finished is no longer "its" trial:
+                # if it already holds exactly what we write, the last attempt did commit.
+                if unknown_commit:
+                    stored = self._get_trial(study_id, number)
+                    if trial_columns(stored, fields) == trial_columns(template, fields):
+                        return stored
+                raise
+
+        return self._retry(attempt, f"Writing trial {number} of study {study_id}")
 
 
 class _SQLTransaction:
@@ -458,26 +577,15 @@ class _SQLTransaction:
         self.config = config
 
     def insert(self, trial: FrozenTrial) -> None:
-        self._conn.execute(_INSERT_TRIAL, _trial_to_row(trial))
+        self._conn.execute(INSERT_TRIAL, trial_to_row(trial))
 
     def write(self, trial: FrozenTrial, fields: Sequence[str]) -> None:
         self._storage._write_fields(self._conn, trial, fields)
 
 
-@functools.lru_cache(maxsize=64)
-def _update_statement(columns: tuple[str, ...], owned: bool) -> Any:
-    where = _WHERE_TRIAL
-    if owned:
-        where = (*where, _T.status == TrialStatus.RUNNING.value, _T.worker == sa.bindparam("owner"))
-    return (
-        trials_table.update()
-        .where(*where)
-        .values({c: sa.bindparam(c) for c in columns})
-        .returning(*trials_table.columns)
-    )
-
-
-_PLACEHOLDER = FrozenTrial(study_id=0, number=0, trial_id="", status=TrialStatus.RUNNING, values={})
+def _orig_text(exc: sa.exc.DBAPIError) -> str:
+    text = str(exc.orig if exc.orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc.orig).__name__
 
 
 def _check_sqlite_file(path: str) -> None:

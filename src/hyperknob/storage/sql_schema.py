@@ -1,0 +1,153 @@
+"""The SQL storage's tables and the one mapping of a trial to a row (every field JSON text or a number).
+
+Changing anything here changes the stored format: bump ``SCHEMA_VERSION`` in ``storage/base.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from hyperknob._types import FrozenTrial, MetricPoint, TrialStatus
+from hyperknob.storage.base import dumps
+
+__all__ = [
+    "ALL_TRIALS",
+    "INSERT_TRIAL",
+    "PLACEHOLDER",
+    "SOME_TRIALS",
+    "STUDY_CONFIG",
+    "TRIAL_HEADS",
+    "meta_table",
+    "metadata",
+    "row_to_trial",
+    "studies_table",
+    "trial_columns",
+    "trial_to_row",
+    "trials_table",
+    "update_statement",
+]
+
+metadata = sa.MetaData()
+meta_table = sa.Table(
+    "hyperknob_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+studies_table = sa.Table(
+    "hyperknob_studies",
+    metadata,
+    sa.Column("study_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(512), nullable=False, unique=True),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sqlite_autoincrement=True,
+)
+trials_table = sa.Table(
+    "hyperknob_trials",
+    metadata,
+    sa.Column("trial_pk", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("study_id", sa.Integer, sa.ForeignKey("hyperknob_studies.study_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("trial_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("hp_values", sa.Text, nullable=False),
+    sa.Column("space", sa.Text),
+    sa.Column("metrics", sa.Text, nullable=False, default="{}"),
+    sa.Column("score", sa.Float),
+    sa.Column("best_step", sa.Integer),
+    sa.Column("message", sa.Text),
+    sa.Column("worker", sa.String(256)),
+    sa.Column("run_count", sa.Integer, nullable=False, default=1),
+    sa.Column("datetime_start", sa.Float),
+    sa.Column("datetime_complete", sa.Float),
+    sa.Column("heartbeat", sa.Float),
+    sa.Column("user_attrs", sa.Text, nullable=False, default="{}"),
+    sa.UniqueConstraint("study_id", "number", name="uq_trial_number"),
+)
+
+# Statements on the hot path are built once: building a statement costs more than running it.
+_T = trials_table.c
+STUDY_CONFIG = sa.select(studies_table.c.config).where(studies_table.c.study_id == sa.bindparam("sid"))
+TRIAL_HEADS = sa.select(_T.number, _T.status).where(_T.study_id == sa.bindparam("sid")).order_by(_T.number)
+ALL_TRIALS = sa.select(trials_table).where(_T.study_id == sa.bindparam("sid"))
+SOME_TRIALS = ALL_TRIALS.where(_T.number.in_(sa.bindparam("numbers", expanding=True)))
+INSERT_TRIAL = trials_table.insert()
+_WHERE_TRIAL = (_T.study_id == sa.bindparam("sid"), _T.number == sa.bindparam("num"))
+_JSON_FIELDS = {"values": "hp_values", "space": "space", "metrics": "metrics", "user_attrs": "user_attrs"}
+
+
+def _metrics_to_json(metrics: Mapping[str, Sequence[MetricPoint]]) -> str:
+    return dumps({name: [[p.step, p.value] for p in points] for name, points in metrics.items()})
+
+
+def row_to_trial(row: Mapping[str, Any]) -> FrozenTrial:
+    metrics = {
+        name: tuple(MetricPoint(int(s), float(v) if v is not None else float("nan")) for s, v in points)
+        for name, points in json.loads(row["metrics"] or "{}").items()
+    }
+    return FrozenTrial(
+        study_id=row["study_id"],
+        number=row["number"],
+        trial_id=row["trial_id"],
+        status=TrialStatus(row["status"]),
+        values=json.loads(row["hp_values"]),
+        metrics=metrics,
+        score=row["score"],
+        best_step=row["best_step"],
+        message=row["message"],
+        worker=row["worker"],
+        run_count=row["run_count"],
+        datetime_start=row["datetime_start"],
+        datetime_complete=row["datetime_complete"],
+        heartbeat=row["heartbeat"],
+        user_attrs=json.loads(row["user_attrs"] or "{}"),
+        space=json.loads(row["space"]) if row["space"] else None,
+    )
+
+
+def trial_to_row(trial: FrozenTrial) -> dict[str, Any]:
+    return {
+        "study_id": trial.study_id,
+        "number": trial.number,
+        "trial_id": trial.trial_id,
+        "status": trial.status.value,
+        "hp_values": dumps(dict(trial.values)),
+        "space": dumps(trial.space) if trial.space is not None else None,
+        "metrics": _metrics_to_json(trial.metrics),
+        "score": trial.score,
+        "best_step": trial.best_step,
+        "message": trial.message,
+        "worker": trial.worker,
+        "run_count": trial.run_count,
+        "datetime_start": trial.datetime_start,
+        "datetime_complete": trial.datetime_complete,
+        "heartbeat": trial.heartbeat,
+        "user_attrs": dumps(dict(trial.user_attrs)),
+    }
+
+
+def trial_columns(trial: FrozenTrial, fields: Sequence[str]) -> dict[str, Any]:
+    row = trial_to_row(trial)
+    return {_JSON_FIELDS.get(f, f): row[_JSON_FIELDS.get(f, f)] for f in fields}
+
+
+@functools.lru_cache(maxsize=64)
+def update_statement(columns: tuple[str, ...], owned: bool) -> Any:
+    where = _WHERE_TRIAL
+    if owned:
+        where = (*where, _T.status == TrialStatus.RUNNING.value, _T.worker == sa.bindparam("owner"))
+    return (
+        trials_table.update()
+        .where(*where)
+        .values({c: sa.bindparam(c) for c in columns})
+        .returning(*trials_table.columns)
+    )
+
+
+PLACEHOLDER = FrozenTrial(study_id=0, number=0, trial_id="", status=TrialStatus.RUNNING, values={})
