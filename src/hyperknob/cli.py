@@ -1,5 +1,10 @@
 """The ``hyperknob`` command.
 
+    hyperknob studies [--directory DIR | --storage URL]
+    hyperknob summary PROJECT [--directory DIR | --storage URL] [--json]
+    hyperknob trials PROJECT [--status COMPLETED,FAILED] [--sort score] [--columns a,b] [--limit N] [--json]
+    hyperknob best PROJECT [-n 3] [--json]
+    hyperknob export PROJECT --format csv|json [--output FILE]
     hyperknob worker module:objective --study NAME [--storage URL | --directory DIR] [--n-trials N]
                      [--n-workers N] [--timeout S]
     hyperknob worker script.py [--storage URL] [--n-workers N] [script options...]
@@ -62,9 +67,203 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- reading studies ---------------------------------------------------------------------------------
+def _split_project(args: argparse.Namespace) -> tuple[str, str]:
+    """``runs/hello_world`` names directory ``runs`` and project ``hello_world``."""
+    project = args.project.rstrip("/")
+    if os.sep in project and args.directory == ".":
+        return os.path.dirname(project), os.path.basename(project)
+    return args.directory, project
+
+
+def _open_study(args: argparse.Namespace) -> Any:
+    from hyperknob.study.factory import load_study
+
+    directory, project = _split_project(args)
+    if args.storage is None and not os.environ.get("HYPERKNOB_STORAGE"):
+        path = os.path.join(directory, project, "study.db")
+        if not os.path.exists(path):
+            found = _project_files(directory)
+            known = ", ".join(sorted(found)) or "none"
+            raise SystemExit(f"hyperknob: no study file at {path} (studies under {directory}: {known}).")
+    from hyperknob.exceptions import HyperknobError
+
+    try:
+        return load_study(directory, project, storage=args.storage)
+    except (ValueError, HyperknobError) as exc:
+        raise SystemExit(f"hyperknob: {exc}") from None
+
+
+def _project_files(directory: str) -> dict[str, str]:
+    found = {}
+    if os.path.isdir(directory):
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name, "study.db")
+            if os.path.isfile(path):
+                found[name] = path
+    return found
+
+
+def _print(args: argparse.Namespace, data: Any, table: Any = None) -> None:
+    if args.json or table is None:
+        import json
+
+        print(json.dumps(data, indent=1, default=str))
+        return
+    from rich.console import Console
+
+    Console().print(table)
+
+
+def _format(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _table(rows: list[dict[str, Any]], title: str) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    columns = list(rows[0]) if rows else []
+    for column in columns:
+        table.add_column(column.removeprefix("param_"), overflow="fold", justify="right" if column in ("number", "score") else "left")
+    for row in rows:
+        table.add_row(*(_format(row[c]) for c in columns))
+    return table
+
+
+def studies(args: argparse.Namespace) -> int:
+    from hyperknob.storage import open_storage
+
+    if args.storage or os.environ.get("HYPERKNOB_STORAGE"):
+        records = open_storage(args.storage).list_studies()
+        rows = [{"study": r.name, "algorithm": r.config.get("algorithm"), "max_trials": r.config.get("max_trials")} for r in records]
+    else:
+        rows = []
+        for name, path in _project_files(args.directory).items():
+            from hyperknob.storage.sql import SQLStorage
+
+            try:
+                records = SQLStorage(f"sqlite:///{os.path.abspath(path)}").list_studies()
+            except Exception as exc:  # noqa: BLE001 - a foreign or newer file: say so, keep listing
+                rows.append({"study": name, "algorithm": f"unreadable: {exc}", "max_trials": None})
+                continue
+            rows += [{"study": os.path.join(args.directory, name) if r.name == name else f"{name}:{r.name}",
+                      "algorithm": r.config.get("algorithm"), "max_trials": r.config.get("max_trials")} for r in records]
+    _print(args, rows, _table(rows, "Studies"))
+    return 0
+
+
+def summary(args: argparse.Namespace) -> int:
+    from hyperknob.report.tables import study_summary
+
+    data = study_summary(_open_study(args))
+    rows = [{"": key, "value": _format(value)} for key, value in data.items() if key != "best"]
+    if data["best"]:
+        rows.append({"": "best", "value": f"trial {data['best']['trial_id']}: {data['best']['score']:.6g}"})
+        rows += [{"": f"  {k}", "value": _format(v)} for k, v in data["best"]["values"].items()]
+    _print(args, data, _table(rows, f"Study {data['study']}"))
+    return 0
+
+
+def trials(args: argparse.Namespace) -> int:
+    from hyperknob.report.tables import trial_rows
+
+    study = _open_study(args)
+    statuses = args.status.split(",") if args.status else None
+    columns = args.columns.split(",") if args.columns else None
+    try:
+        rows = trial_rows(study, statuses=statuses, sort=args.sort, columns=columns)
+        if columns is None and not args.json and rows:
+            # A terminal gets what fits: the parameters, the score and how the trial ended.
+            compact = ["number", "status", "score", "duration_s", *(c for c in rows[0] if c.startswith("param_")), "message"]
+            rows = [{c: row[c] for c in compact} for row in rows]
+    except ValueError as exc:
+        raise SystemExit(f"hyperknob: {exc}") from None
+    if args.limit:
+        rows = rows[: args.limit]
+    _print(args, rows, _table(rows, f"Trials of {study.name}"))
+    return 0
+
+
+def best(args: argparse.Namespace) -> int:
+    study = _open_study(args)
+    top = study.get_best_trials(args.n)
+    data = [{"trial_id": t.trial_id, "score": t.score, "values": dict(t.values)} for t in top]
+    rows = [{"trial": t.trial_id, "score": t.score, **{f"param_{k}": v for k, v in t.values.items()}} for t in top]
+    _print(args, data, _table(rows, f"Best of {study.name} ({study.objective.name}, {study.direction.value})"))
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    from hyperknob.report.tables import trial_rows
+
+    study = _open_study(args)
+    out = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        if args.format == "json":
+            import json
+
+            full = [
+                {"number": t.number, "trial_id": t.trial_id, "status": t.status.value, "values": dict(t.values),
+                 "score": t.score, "best_step": t.best_step, "message": t.message, "worker": t.worker,
+                 "datetime_start": t.datetime_start, "datetime_complete": t.datetime_complete,
+                 "metrics": {k: [[p.step, p.value] for p in v] for k, v in t.metrics.items()}}
+                for t in study.get_trials()
+            ]
+            json.dump(full, out, indent=1)
+            out.write("\n")
+        else:
+            import csv
+
+            rows = trial_rows(study)
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["number"])
+            writer.writeheader()
+            writer.writerows(rows)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+def _reading(parser: argparse.ArgumentParser, json_flag: bool = True) -> None:
+    parser.add_argument("project", help="the project (a study's name), or directory/project")
+    parser.add_argument("--directory", default=".", help="where the project's folder is (default: .)")
+    parser.add_argument("--storage", help="a database URL instead of the project's SQLite file")
+    if json_flag:
+        parser.add_argument("--json", action="store_true", help="JSON for scripts instead of a table")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hyperknob", description="hyperknob: hyperparameter tuning.")
     commands = parser.add_subparsers(dest="command", required=True)
+    s = commands.add_parser("studies", help="list the studies under a directory or in a database")
+    s.add_argument("--directory", default=".")
+    s.add_argument("--storage")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(run=studies)
+    m = commands.add_parser("summary", help="counts by status, time spent, the best so far")
+    _reading(m)
+    m.set_defaults(run=summary)
+    t = commands.add_parser("trials", help="the trials as a table")
+    _reading(t)
+    t.add_argument("--status", help="only these statuses, e.g. COMPLETED,FAILED")
+    t.add_argument("--sort", choices=["number", "score"], default="number")
+    t.add_argument("--columns", help="comma-separated columns (e.g. number,score,param_units)")
+    t.add_argument("--limit", type=int)
+    t.set_defaults(run=trials)
+    b = commands.add_parser("best", help="the best trials with their values")
+    _reading(b)
+    b.add_argument("-n", type=int, default=1)
+    b.set_defaults(run=best)
+    e = commands.add_parser("export", help="all trials as CSV or JSON")
+    _reading(e, json_flag=False)
+    e.add_argument("--format", choices=["csv", "json"], default="csv")
+    e.add_argument("--output", "-o", help="file to write (default: standard output)")
+    e.set_defaults(run=export)
     w = commands.add_parser("worker", help="join a study and run its trials (from any machine)")
     w.add_argument("target", help="module:function (an objective) or script.py (a search script)")
     w.add_argument("--study", help="the study's name (project_name); needed with module:function")
@@ -85,7 +284,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.script_args = rest
     if rest and not getattr(args, "target", "").endswith(".py"):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    return int(args.run(args) or 0)
+    try:
+        return int(args.run(args) or 0)
+    except BrokenPipeError:  # `hyperknob trials ... | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -273,6 +273,13 @@ class BaseTuner:
     def get_best_trials(self, num_trials: int = 1) -> list[Trial]:
         return self.oracle.get_best_trials(num_trials)
 
+    def results_dataframe(self, **kwargs: Any) -> Any:
+        """The trials as a pandas DataFrame: one row per trial, ``param_<name>`` columns, status,
+        score, timings and error text (``hyperknob.report.trial_rows`` without pandas)."""
+        from hyperknob.report.tables import results_dataframe
+
+        return results_dataframe(self.study, **kwargs)
+
     def get_best_models(self, num_models: int = 1) -> list[Any]:
         return [self.load_model(trial) for trial in self.oracle.get_best_trials(num_models)]
 

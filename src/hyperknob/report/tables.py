@@ -1,0 +1,121 @@
+"""A study's trials as flat rows (one per trial, one column per hyperparameter) and its summary.
+
+Everything here reads the study's trials only, so it works on any storage, while a search runs and
+after, in the process that ran it or in another.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from hyperknob._types import FrozenTrial, TrialStatus
+
+if TYPE_CHECKING:
+    from hyperknob.study.study import Study
+
+__all__ = ["BASE_COLUMNS", "results_dataframe", "study_summary", "trial_rows"]
+
+BASE_COLUMNS = ("number", "trial_id", "status", "score", "best_step", "duration_s", "started", "worker", "message")
+
+
+def _first_line(text: str | None) -> str | None:
+    if not text:
+        return text
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else None  # a traceback's last line says what went wrong
+
+
+def trial_rows(
+    study: Study,
+    statuses: Iterable[TrialStatus | str] | None = None,
+    sort: str = "number",
+    columns: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """One dict per trial: ``BASE_COLUMNS``, then ``param_<name>`` for every hyperparameter (None
+    where inactive). ``sort="score"`` puts the best first (by the objective's direction)."""
+    wanted = None if statuses is None else {TrialStatus(str(s).upper()) for s in statuses}
+    trials = [t for t in study.get_trials() if wanted is None or t.status in wanted]
+    if sort == "score":
+        trials.sort(key=lambda t: (study.objective.sort_key(t.score), t.number))
+    elif sort != "number":
+        raise ValueError(f"sort must be 'number' or 'score', received {sort!r}.")
+    names = _parameter_names(study, trials)
+    rows = [_row(t, names) for t in trials]
+    if columns:
+        known = list(rows[0]) if rows else [*BASE_COLUMNS, *(f"param_{n}" for n in names)]
+        unknown = [c for c in columns if c not in known]
+        if unknown:
+            raise ValueError(f"Unknown column(s) {unknown}; the columns are: {', '.join(known)}.")
+        rows = [{c: row[c] for c in columns} for row in rows]
+    return rows
+
+
+def _parameter_names(study: Study, trials: Sequence[FrozenTrial]) -> list[str]:
+    names = [p.name for p in study.space]
+    for t in trials:
+        for name in t.values:
+            if name not in names:
+                names.append(name)  # schedule values (tuner/epochs, ...) and undeclared ones
+    return names
+
+
+def _row(trial: FrozenTrial, names: Sequence[str]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "number": trial.number,
+        "trial_id": trial.trial_id,
+        "status": trial.status.value,
+        "score": trial.score,
+        "best_step": trial.best_step,
+        "duration_s": trial.duration,
+        "started": trial.datetime_start,
+        "worker": trial.worker,
+        "message": _first_line(trial.message),
+    }
+    for name in names:
+        row[f"param_{name}"] = trial.values.get(name)
+    return row
+
+
+def results_dataframe(study: Study, **kwargs: Any) -> Any:
+    """The trials as a pandas DataFrame (``pip install pandas``); same columns as ``trial_rows``."""
+    try:
+        import pandas as pd
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError("results_dataframe() needs pandas: pip install pandas (or use trial_rows()).") from exc
+    return pd.DataFrame(trial_rows(study, **kwargs))
+
+
+def study_summary(study: Study) -> dict[str, Any]:
+    """Counts by status, time spent, the best trial so far, the algorithm and budget."""
+    trials = study.get_trials()
+    counts = Counter(t.status.value for t in trials)
+    durations = [t.duration for t in trials if t.duration is not None]
+    best = study.get_best_trials(1)
+    starts = [t.datetime_start for t in trials if t.datetime_start is not None]
+    ends = [t.datetime_complete for t in trials if t.datetime_complete is not None]
+    return {
+        "study": study.name,
+        "storage": _safe_url(study.storage.url),
+        "objective": study.objective.get_config(),
+        "algorithm": study.sampler.name,
+        "max_trials": study.settings.max_trials,
+        "trials": len(trials),
+        "by_status": {s.value: counts.get(s.value, 0) for s in TrialStatus if counts.get(s.value, 0)},
+        "trial_time_s": float(sum(durations)),
+        "wall_time_s": float(max(ends) - min(starts)) if starts and ends else 0.0,
+        "best": None if not best else {
+            "number": best[0].number, "trial_id": best[0].trial_id, "score": best[0].score,
+            "values": dict(best[0].values),
+        },
+    }
+
+
+def _safe_url(url: str) -> str:
+    try:
+        import sqlalchemy as sa
+
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a database URL (":memory:")
+        return url
