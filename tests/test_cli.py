@@ -100,3 +100,14 @@ def test_rows_summary_and_dataframe(project):
     assert isinstance(frame, pd.DataFrame) and len(frame) == 5
     assert frame["score"].min() == tuner.oracle.get_best_trials(1)[0].score
     assert list(frame["param_x"]) == [t.values["x"] for t in tuner.oracle.study.trials]
+
+
+@pytest.mark.parametrize("kind", ["history", "curves", "parallel"])
+def test_plot_command_writes_an_image(project, tmp_path, kind):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / f"{kind}.png"
+    result = cli("plot", f"{project}/demo", "--kind", kind, "-o", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
+    rungs = cli("plot", f"{project}/demo", "--kind", "rungs", "-o", str(tmp_path / "r.png"))
+    assert rungs.returncode != 0 and "did not use Hyperband or ASHA" in rungs.stderr

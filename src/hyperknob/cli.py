@@ -5,6 +5,7 @@
     hyperknob trials PROJECT [--status COMPLETED,FAILED] [--sort score] [--columns a,b] [--limit N] [--json]
     hyperknob best PROJECT [-n 3] [--json]
     hyperknob export PROJECT --format csv|json [--output FILE]
+    hyperknob plot PROJECT --kind history|time|curves|importance|parallel|rungs --output FILE.png
     hyperknob worker module:objective --study NAME [--storage URL | --directory DIR] [--n-trials N]
                      [--n-workers N] [--timeout S]
     hyperknob worker script.py [--storage URL] [--n-workers N] [script options...]
@@ -229,6 +230,30 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
+PLOTS = {
+    "history": ("plot_optimization_history", {}),
+    "time": ("plot_optimization_history", {"over": "time"}),
+    "curves": ("plot_learning_curves", {}),
+    "importance": ("plot_param_importances", {}),
+    "parallel": ("plot_parallel_coordinates", {}),
+    "rungs": ("plot_rungs", {}),
+}
+
+
+def plot(args: argparse.Namespace) -> int:
+    from hyperknob.report import plots
+
+    study = _open_study(args)
+    name, kwargs = PLOTS[args.kind]
+    try:
+        figure = getattr(plots, name)(study, **kwargs)
+    except ValueError as exc:
+        raise SystemExit(f"hyperknob: {exc}") from None
+    figure.savefig(args.output, dpi=120)
+    print(args.output)
+    return 0
+
+
 def _reading(parser: argparse.ArgumentParser, json_flag: bool = True) -> None:
     parser.add_argument("project", help="the project (a study's name), or directory/project")
     parser.add_argument("--directory", default=".", help="where the project's folder is (default: .)")
@@ -264,6 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=["csv", "json"], default="csv")
     e.add_argument("--output", "-o", help="file to write (default: standard output)")
     e.set_defaults(run=export)
+    p = commands.add_parser("plot", help="a plot of the study, saved to a file (PNG, SVG, PDF)")
+    _reading(p, json_flag=False)
+    p.add_argument("--kind", choices=sorted(PLOTS), default="history")
+    p.add_argument("--output", "-o", required=True, help="the image file to write")
+    p.set_defaults(run=plot)
     w = commands.add_parser("worker", help="join a study and run its trials (from any machine)")
     w.add_argument("target", help="module:function (an objective) or script.py (a search script)")
     w.add_argument("--study", help="the study's name (project_name); needed with module:function")
