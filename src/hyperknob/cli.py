@@ -5,6 +5,7 @@
     hyperknob trials PROJECT [--status COMPLETED,FAILED] [--sort score] [--columns a,b] [--limit N] [--json]
     hyperknob best PROJECT [-n 3] [--json]
     hyperknob export PROJECT --format csv|json [--output FILE]
+    hyperknob report PROJECT --output report.html [--watch SECONDS]
     hyperknob plot PROJECT --kind history|time|curves|importance|parallel|rungs --output FILE.png
     hyperknob worker module:objective --study NAME [--storage URL | --directory DIR] [--n-trials N]
                      [--n-workers N] [--timeout S]
@@ -254,6 +255,26 @@ def plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def report(args: argparse.Namespace) -> int:
+    """Write the HTML report; with --watch, rewrite it every N seconds (the page reloads itself)
+    until Ctrl-C. No server is started: the file is opened directly."""
+    import time
+
+    from hyperknob.report.html import write_report
+
+    study = _open_study(args)
+    write_report(study, args.output, refresh_seconds=args.watch)
+    print(args.output)
+    if args.watch:
+        try:
+            while True:
+                time.sleep(args.watch)
+                write_report(study, args.output, refresh_seconds=args.watch)
+        except KeyboardInterrupt:
+            return 0
+    return 0
+
+
 def _reading(parser: argparse.ArgumentParser, json_flag: bool = True) -> None:
     parser.add_argument("project", help="the project (a study's name), or directory/project")
     parser.add_argument("--directory", default=".", help="where the project's folder is (default: .)")
@@ -289,6 +310,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=["csv", "json"], default="csv")
     e.add_argument("--output", "-o", help="file to write (default: standard output)")
     e.set_defaults(run=export)
+    r = commands.add_parser("report", help="one self-contained HTML file: summary, plots, sortable trials")
+    _reading(r, json_flag=False)
+    r.add_argument("--output", "-o", default="report.html")
+    r.add_argument("--watch", type=float, default=None, metavar="SECONDS",
+                   help="rewrite the report every SECONDS while a search runs (the page reloads itself)")
+    r.set_defaults(run=report)
     p = commands.add_parser("plot", help="a plot of the study, saved to a file (PNG, SVG, PDF)")
     _reading(p, json_flag=False)
     p.add_argument("--kind", choices=sorted(PLOTS), default="history")

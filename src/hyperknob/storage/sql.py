@@ -2,7 +2,9 @@
 
 SQLite runs in WAL mode with ``synchronous=NORMAL``: a committed trial survives a killed process,
 readers never block the writer, and every write transaction starts with ``BEGIN IMMEDIATE`` so
-that a claim (read the trials, propose, insert) is one atomic step across processes. Other
+that a claim (read the trials, propose, insert) is one atomic step across processes; the
+processes writing one file queue for it on a lock file next to it (``study.db-writer.lock``), so a
+waiting worker starts as soon as the lock is free instead of polling SQLite's lock. Other
 databases (PostgreSQL for several machines) lock the study's row (``SELECT ... FOR UPDATE``) under
 READ COMMITTED for the same effect.
 
@@ -52,12 +54,13 @@ from hyperknob.storage.sql_schema import (
     ALL_TRIALS,
     INSERT_TRIAL,
     PLACEHOLDER,
-    SOME_TRIALS,
     STUDY_CONFIG,
     TRIAL_HEADS,
     meta_table,
     metadata,
+    number_params,
     row_to_trial,
+    some_trials,
     studies_table,
     trial_columns,
     trial_to_row,
@@ -83,6 +86,75 @@ _CONNECT_TIMEOUT_S = 30
 _TRANSIENT_CLASSES = ("08", "40")
 _TRANSIENT_CODES = frozenset({"53300", "55P03", "57P01", "57P02", "57P03"})
 _SCHEMA_LOCK_KEY = 0x68797065726B6E6F  # pg_advisory_xact_lock key ("hyperkno") for creating the tables
+_WRITER_LOCK_SUFFIX = "-writer.lock"  # next to an SQLite file: the queue of its writing processes
+
+
+class _WriterQueue:
+    """Makes the processes that write one SQLite file take turns through a lock file, before
+    ``BEGIN IMMEDIATE``.
+
+    SQLite lets a writer that finds the file locked poll it with growing sleeps (1, 2, 5, 10, ...
+    up to 100 ms), so with many workers a claim waits far longer than the lock is held. An
+    exclusive ``flock`` on a file next to the database instead queues the writers in the kernel,
+    which wakes the next one as soon as the lock is released. SQLite's own locking stays in force
+    (a writer without the queue, another program, is still excluded); where the lock file cannot
+    be opened (a read-only folder, no ``fcntl``), writers fall back to SQLite's polling.
+    """
+
+    def __init__(self, database: str) -> None:
+        self.path = os.path.abspath(database) + _WRITER_LOCK_SUFFIX
+        self._pid = -1
+        self._fd: int | None = None
+        self._threads = threading.Lock()
+
+    def _open(self) -> int | None:
+        if self._pid != os.getpid():
+            # A forked child opens its own: a lock taken through the parent's open file would not
+            # exclude the parent. (The parent's thread lock may have been held at the fork.)
+            self._pid = os.getpid()
+            self._threads = threading.Lock()
+            self._fd = None
+            if _flock is not None:
+                try:
+                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+                except OSError:
+                    self._fd = None
+        return self._fd
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        fd = self._open()
+        if fd is None:
+            yield
+            return
+        with self._threads:  # a process's threads share its open file: they take turns here first
+            try:
+                _flock(fd, _LOCK_EX)
+            except OSError:  # a file system without flock: SQLite's polling only
+                locked = False
+            else:
+                locked = True
+            try:
+                yield
+            finally:
+                if locked:
+                    _flock(fd, _LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+        self._fd = None
+        self._pid = -1
+
+
+try:
+    from fcntl import LOCK_EX as _LOCK_EX
+    from fcntl import LOCK_UN as _LOCK_UN
+    from fcntl import flock as _flock
+except ImportError:  # Windows: SQLite's own polling only
+    _flock = None  # type: ignore[assignment]
+    _LOCK_EX = _LOCK_UN = 0
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
@@ -150,6 +222,8 @@ class SQLStorage(Storage):
                 self._lock = threading.RLock()
             else:
                 _check_sqlite_file(parsed.database)
+                if not parsed.database.startswith("file:"):
+                    self._writers = _WriterQueue(parsed.database)
         else:
             # Many workers, each with its own pool: few idle connections per process, checked before
             # use (a server restart or an idle timeout drops them), renewed every half hour.
@@ -181,11 +255,15 @@ class SQLStorage(Storage):
         # Finished trials never change again (writes to a trial require its owner while it runs);
         # caching them keeps a claim cheap on long studies.
         self._finished_cache: dict[int, dict[int, FrozenTrial]] = {}
+        # Trials not finished when last read, with their raw rows: reused while the row is unchanged.
+        self._running_cache: dict[int, dict[int, tuple[tuple[Any, ...], FrozenTrial]]] = {}
+        self._prefetch: dict[int, bool] = {}
         # Opening waits less than later writes: a wrong host or port should not take a minute to report.
         self._retry(lambda _unknown: self._init_schema(), "Opening the study storage", timeout_s=min(10.0, self.retry_timeout_s))
 
     # --- connections ------------------------------------------------------------------------------
     _lock: Any = contextlib.nullcontext()
+    _writers: _WriterQueue | None = None
 
     def _connect(self) -> Connection:
         if self._pid != os.getpid() and not self._memory:
@@ -204,7 +282,8 @@ class SQLStorage(Storage):
         if current is not None:
             yield current
             return
-        with self._lock, self._translate_errors(), self._connect() as conn:
+        queue = self._writers.hold() if self._writers is not None else contextlib.nullcontext()
+        with self._lock, queue, self._translate_errors(), self._connect() as conn:
             conn = conn.execution_options(hyperknob_write=True)
             with conn.begin():
                 self._local.conn = conn
@@ -282,8 +361,15 @@ class SQLStorage(Storage):
                 ) from exc
             raise
 
+    def _forget(self, study_id: int) -> None:
+        self._finished_cache.pop(study_id, None)
+        self._running_cache.pop(study_id, None)
+        self._prefetch.pop(study_id, None)
+
     def close(self) -> None:
         self.engine.dispose()
+        if self._writers is not None:
+            self._writers.close()
 
     # --- schema -----------------------------------------------------------------------------------
     def _init_schema(self) -> None:
@@ -360,13 +446,13 @@ class SQLStorage(Storage):
             if row is not None and overwrite:
                 conn.execute(trials_table.delete().where(trials_table.c.study_id == row.study_id))
                 conn.execute(studies_table.delete().where(studies_table.c.study_id == row.study_id))
-                self._finished_cache.pop(row.study_id, None)
+                self._forget(row.study_id)
                 row = None
             if row is not None:
                 return self._record(row)
             conn.execute(studies_table.insert().values(name=name, config=dumps(dict(config)), created=time.time()))
             row = conn.execute(sa.select(studies_table).where(studies_table.c.name == name)).one()
-            self._finished_cache.pop(row.study_id, None)
+            self._forget(row.study_id)
             return self._record(row)
 
     def load_study(self, name: str) -> StudyRecord | None:
@@ -395,7 +481,7 @@ class SQLStorage(Storage):
                 return
             conn.execute(trials_table.delete().where(trials_table.c.study_id == row.study_id))
             conn.execute(studies_table.delete().where(studies_table.c.study_id == row.study_id))
-            self._finished_cache.pop(row.study_id, None)
+            self._forget(row.study_id)
 
     def update_study_config(
         self, study_id: int, update: Callable[[dict[str, Any]], dict[str, Any]]
@@ -427,19 +513,35 @@ class SQLStorage(Storage):
     # --- trials -----------------------------------------------------------------------------------
     def _load_trials(self, conn: Connection, study_id: int) -> list[FrozenTrial]:
         cache = self._finished_cache.setdefault(study_id, {})
+        running = self._running_cache.setdefault(study_id, {})
         heads = conn.execute(TRIAL_HEADS, {"sid": study_id}).all()
         stale = [n for n, status in heads if not (n in cache and cache[n].status.value == status)]
         fresh: dict[int, FrozenTrial] = {}
         if stale:
             if len(stale) < len(heads):
-                rows = conn.execute(SOME_TRIALS, {"sid": study_id, "numbers": stale})
+                rows = conn.execute(some_trials(len(stale)), {"sid": study_id, **number_params(stale)})
             else:
                 rows = conn.execute(ALL_TRIALS, {"sid": study_id})
-            for row in rows.mappings():
-                trial = row_to_trial(row)
-                fresh[trial.number] = trial
+            seen: dict[int, tuple[tuple[Any, ...], FrozenTrial]] = {}
+            for row in rows:
+                # A trial that has not finished may change; one whose row is exactly as last read has
+                # not, and its parsed record is reused (parsing is most of a claim's time).
+                raw = tuple(row)
+                number = row.number
+                known = running.get(number)
+                trial = known[1] if known is not None and known[0] == raw else row_to_trial(row._mapping)
+                fresh[number] = trial
                 if trial.status.is_finished:
-                    cache[trial.number] = trial
+                    cache[number] = trial
+                else:
+                    seen[number] = (raw, trial)
+            self._running_cache[study_id] = seen
+        else:
+            running.clear()
+        if getattr(self._local, "conn", None) is not None:
+            # Read inside a claim: when other workers changed trials since this process last looked,
+            # the next claim first reads them outside the lock (see claim_trial).
+            self._prefetch[study_id] = bool(stale)
         return [fresh[n] if n in fresh else cache[n] for n, _status in heads]
 
     def claim_trial(
@@ -461,6 +563,10 @@ class SQLStorage(Storage):
                 for trial in self._get_trials(study_id):
                     if trial.status == TrialStatus.RUNNING and trial.worker == worker and (trial.datetime_start or 0) >= started:
                         return Claim(trial, resumed=trial.run_count > 1)
+            elif self._prefetch.get(study_id) and getattr(self._local, "conn", None) is None:
+                # Other workers are active: read what they changed before taking the lock, so that the
+                # claim itself (which every worker waits for) reads and parses only the last changes.
+                self._get_trials(study_id)
             return Storage.claim_trial(
                 self, study_id, propose, worker=worker, max_trials=max_trials, is_orphan=is_orphan,
                 max_orphan_runs=max_orphan_runs,
@@ -553,10 +659,16 @@ class SQLStorage(Storage):
             raise TypeError(f"Unknown trial fields: {sorted(unknown)}")
         template = dataclasses.replace(PLACEHOLDER, study_id=study_id, number=number, **fields)
 
+        nested = getattr(self._local, "conn", None) is not None
+
         def attempt(unknown_commit: bool) -> FrozenTrial:
             try:
                 with self._write() as conn:
-                    return self._write_fields(conn, template, list(fields), owner)
+                    stored = self._write_fields(conn, template, list(fields), owner)
+                if stored.status.is_finished and not nested:
+                    # Committed: a trial this worker finished need not be read back by its next claim.
+                    self._finished_cache.setdefault(study_id, {})[number] = stored
+                return stored
             except TrialNotOwnedError:
                 # After an unknown commit, a trial this worker just finished is no longer "its" trial:
                 # if it already holds exactly what we write, the last attempt did commit.

@@ -24,7 +24,9 @@ __all__ = [
     "TRIAL_HEADS",
     "meta_table",
     "metadata",
+    "number_params",
     "row_to_trial",
+    "some_trials",
     "studies_table",
     "trial_columns",
     "trial_to_row",
@@ -77,9 +79,26 @@ STUDY_CONFIG = sa.select(studies_table.c.config).where(studies_table.c.study_id 
 TRIAL_HEADS = sa.select(_T.number, _T.status).where(_T.study_id == sa.bindparam("sid")).order_by(_T.number)
 ALL_TRIALS = sa.select(trials_table).where(_T.study_id == sa.bindparam("sid"))
 SOME_TRIALS = ALL_TRIALS.where(_T.number.in_(sa.bindparam("numbers", expanding=True)))
+_FIXED_IN_MAX = 32  # up to this many numbers, one statement per count (an expanding IN is re-rendered each time)
 INSERT_TRIAL = trials_table.insert()
 _WHERE_TRIAL = (_T.study_id == sa.bindparam("sid"), _T.number == sa.bindparam("num"))
 _JSON_FIELDS = {"values": "hp_values", "space": "space", "metrics": "metrics", "user_attrs": "user_attrs"}
+
+
+@functools.lru_cache(maxsize=_FIXED_IN_MAX)
+def _some_trials_fixed(count: int) -> Any:
+    return ALL_TRIALS.where(_T.number.in_([sa.bindparam(f"n{i}") for i in range(count)]))
+
+
+def some_trials(count: int) -> Any:
+    """The rows of ``count`` given trial numbers (parameters: ``sid`` and ``number_params``)."""
+    return _some_trials_fixed(count) if count <= _FIXED_IN_MAX else SOME_TRIALS
+
+
+def number_params(numbers: Sequence[int]) -> dict[str, Any]:
+    if len(numbers) <= _FIXED_IN_MAX:
+        return {f"n{i}": n for i, n in enumerate(numbers)}
+    return {"numbers": list(numbers)}
 
 
 def _metrics_to_json(metrics: Mapping[str, Sequence[MetricPoint]]) -> str:
