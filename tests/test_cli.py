@@ -111,3 +111,10 @@ def test_plot_command_writes_an_image(project, tmp_path, kind):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
     rungs = cli("plot", f"{project}/demo", "--kind", "rungs", "-o", str(tmp_path / "r.png"))
     assert rungs.returncode != 0 and "did not use Hyperband or ASHA" in rungs.stderr
+
+
+def test_tensorboard_command(project, tmp_path):
+    pytest.importorskip("tensorboardX")
+    out = cli("tensorboard", f"{project}/demo", "--logdir", str(tmp_path / "tb"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("20 runs in") and len(list((tmp_path / "tb").iterdir())) == 20

@@ -6,6 +6,7 @@
     hyperknob best PROJECT [-n 3] [--json]
     hyperknob export PROJECT --format csv|json [--output FILE]
     hyperknob report PROJECT --output report.html [--watch SECONDS]
+    hyperknob tensorboard PROJECT --logdir DIR
     hyperknob plot PROJECT --kind history|time|curves|importance|parallel|rungs --output FILE.png
     hyperknob worker module:objective --study NAME [--storage URL | --directory DIR] [--n-trials N]
                      [--n-workers N] [--timeout S]
@@ -275,6 +276,14 @@ def report(args: argparse.Namespace) -> int:
     return 0
 
 
+def tensorboard(args: argparse.Namespace) -> int:
+    from hyperknob.report.tensorboard import export_tensorboard
+
+    runs = export_tensorboard(_open_study(args), args.logdir)
+    print(f"{len(runs)} runs in {args.logdir}: tensorboard --logdir {args.logdir}")
+    return 0
+
+
 def _reading(parser: argparse.ArgumentParser, json_flag: bool = True) -> None:
     parser.add_argument("project", help="the project (a study's name), or directory/project")
     parser.add_argument("--directory", default=".", help="where the project's folder is (default: .)")
@@ -316,6 +325,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--watch", type=float, default=None, metavar="SECONDS",
                    help="rewrite the report every SECONDS while a search runs (the page reloads itself)")
     r.set_defaults(run=report)
+    tb = commands.add_parser("tensorboard", help="TensorBoard HParams: one run per trial (any backend)")
+    _reading(tb, json_flag=False)
+    tb.add_argument("--logdir", required=True)
+    tb.set_defaults(run=tensorboard)
     p = commands.add_parser("plot", help="a plot of the study, saved to a file (PNG, SVG, PDF)")
     _reading(p, json_flag=False)
     p.add_argument("--kind", choices=sorted(PLOTS), default="history")
