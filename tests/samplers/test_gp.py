@@ -12,7 +12,7 @@ import scipy.optimize
 import hyperknob as hk
 from hyperknob._types import FrozenTrial, TrialStatus
 from hyperknob.samplers.base import TrialsView
-from hyperknob.samplers.gp import GPSampler, _Snapper, log_h
+from hyperknob.samplers.gp import _YJ_GRID, GPSampler, _Snapper, _warp, _yeo_johnson, log_h
 from hyperknob.samplers._gp_model import _neg_objective
 from hyperknob.space.conditions import Parent
 from hyperknob.space.encoding import UnitCubeEncoder
@@ -195,3 +195,35 @@ def test_log_h_is_finite_and_accurate():
     for zi, vi in zip(z[2:], values[2:], strict=True):
         assert vi == pytest.approx(math.log(norm.pdf(zi) + zi * norm.cdf(zi)), rel=1e-6)
     assert np.all(np.diff(values) > 0)
+
+
+def test_output_warp_keeps_the_ranking_and_tames_a_long_tail():
+    from scipy.stats import skew, yeojohnson
+
+    y = np.random.default_rng(0).lognormal(sigma=1.5, size=60) * 100.0
+    warped = _warp(y)
+    np.testing.assert_array_equal(np.argsort(warped, kind="stable"), np.argsort(y, kind="stable"))
+    assert warped.mean() == pytest.approx(0.0, abs=1e-9) and warped.std() == pytest.approx(1.0)
+    assert abs(skew(warped)) < 0.6 * abs(skew(y))
+    z = np.linspace(-3.0, 4.0, 15)
+    for lam in _YJ_GRID[::7]:
+        np.testing.assert_allclose(_yeo_johnson(z, np.array([lam]))[0], yeojohnson(z, lmbda=lam), rtol=1e-10)
+
+
+def test_local_search_sweeps_discrete_values():
+    # The optimum needs a categorical and a small integer value that the continuous climb cannot move.
+    space = [Float("x", 0.0, 1.0), Choice("c", ["a", "b", "c", "d"]), Int("k", 0, 4)]
+
+    def objective(v):
+        return (v["x"] - 0.37) ** 2 + {"a": 1.0, "b": 0.6, "c": 0.0, "d": 0.8}[v["c"]] + 0.3 * abs(v["k"] - 3)
+
+    trials, _ = _run_loop(GPSampler(num_initial_points=5), space, 25, 5, objective)
+    best = min(trials, key=lambda t: t.score)
+    assert best.values["c"] == "c" and best.values["k"] == 3
+    assert best.score < 1e-3
+
+
+@pytest.mark.slow
+def test_branin_to_high_precision():
+    regrets = [_regret(GPSampler(), branin, "branin", seed) for seed in range(5)]
+    assert np.median(regrets) < 1e-4, regrets
