@@ -76,7 +76,8 @@ def simulate(
     have started, or the clock passes ``max_time``.
 
     A trial trains from ``tuner/initial_epoch`` to ``tuner/epochs`` when the algorithm schedules
-    epochs, else to ``max_epochs`` (required then). Its score is its last epoch's value.
+    epochs, else to ``max_epochs`` (required then). Its score is its best epoch's value, as a study
+    scores a trial.
     """
     trials: dict[int, FrozenTrial] = {}
     runs: dict[int, _Run] = {}
@@ -98,10 +99,12 @@ def simulate(
 
     def finish(run: _Run, status: TrialStatus) -> None:
         nonlocal best
-        score = run.points[-1].value if run.points else None
+        # Scored as a study scores a trial: its best reported step.
+        best_point = min(run.points, key=lambda p: (p.value, p.step)) if run.points else None
+        score = best_point.value if best_point else None
         trials[run.number] = dataclasses.replace(
             trials[run.number], status=status, metrics={_NAME: tuple(run.points)}, score=score,
-            best_step=run.points[-1].step if run.points else None, datetime_complete=now,
+            best_step=best_point.step if best_point else None, datetime_complete=now,
         )
         if status == TrialStatus.COMPLETED and score is not None:
             best = min(best, score)

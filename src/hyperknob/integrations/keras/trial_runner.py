@@ -99,7 +99,7 @@ def run_keras_trial(tuner: Tuner, trial: Trial, first_model: Any, *fit_args: Any
     hp = trial.hyperparameters
     best: list[float | None] = [None]
     path = checkpoint_path(tuner, str(trial.trial_id))
-    resume = resume_path(tuner, str(trial.trial_id)) if getattr(tuner, "saves_resume_state", False) else None
+    resume = resume_path(tuner, str(trial.trial_id)) if _may_be_continued(tuner, trial) else None
     results = []
     for execution in range(tuner.executions_per_trial):
         model = first_model if execution == 0 else tuner._build_hypermodel(hp)
@@ -113,6 +113,16 @@ def run_keras_trial(tuner: Tuner, trial: Trial, first_model: Any, *fit_args: Any
         if reporter.pruned_at is not None:
             raise TrialPruned(f"Pruned after epoch {reporter.pruned_at} by {tuner.study.pruner!r}.")
     return results[0] if len(results) == 1 else results
+
+
+def _may_be_continued(tuner: Tuner, trial: Trial) -> bool:
+    """Whether a schedule may continue this trial later: only then is its end state saved (a trial
+    that already trains to the schedule's ``max_epochs`` is never promoted)."""
+    if not getattr(tuner, "saves_resume_state", False):
+        return False
+    epochs = trial.hyperparameters.values.get("tuner/epochs")
+    max_epochs = getattr(tuner.oracle, "max_epochs", None)
+    return epochs is None or max_epochs is None or int(epochs) < int(max_epochs)
 
 
 def _overrides_batch_hooks(tuner: Tuner) -> bool:
