@@ -246,3 +246,22 @@ def test_overwrite_replaces_a_project_file_of_another_schema_version(tmp_path):
         hk.create_study(str(tmp_path), "old")
     fresh = hk.create_study(str(tmp_path), "old", overwrite=True)
     assert fresh.trials == []
+
+
+def test_stop_ends_the_search_after_the_running_trial(tmp_path):
+    import hyperknob as hk
+
+    study = hk.create_study(storage=":memory:", seed=0)
+    seen = []
+
+    def objective(hp):
+        seen.append(hp.Float("x", 0, 1))
+        if len(seen) == 3:
+            study.stop()  # e.g. an epoch budget spent, from inside the objective or a callback
+        return seen[-1]
+
+    study.optimize(objective, n_trials=10, verbose=0)
+    assert len(seen) == 3 and len(study.trials) == 3 and study.stop_reason == "stopped"
+    assert all(t.status == "COMPLETED" for t in study.trials)
+    study.optimize(objective, n_trials=2, verbose=0)  # a new search starts afresh
+    assert len(study.trials) == 5

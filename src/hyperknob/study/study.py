@@ -539,6 +539,14 @@ class Study:
         )
         return self
 
+    _stop_requested = False
+
+    def stop(self) -> None:
+        """Start no new trial in this process's running search: the trial running now finishes and is
+        recorded, then ``optimize``/``search`` return (from a callback, an objective or another thread).
+        Other workers of the study are not affected."""
+        self._stop_requested = True
+
     def reopen(self) -> Study:
         """This study through a fresh connection to its storage: what a new worker process uses."""
         from hyperknob.storage import open_storage
@@ -568,6 +576,7 @@ class Study:
         started = time.monotonic()
         done = 0
         self.stop_reason = None
+        self._stop_requested = False
         # Retries left over from an interrupted loop belong to a released worker id: their trials
         # are orphans now and are claimed again like any other.
         self._retry_queue.clear()
@@ -581,6 +590,9 @@ class Study:
             while n_trials is None or done < n_trials:
                 if timeout is not None and time.monotonic() - started >= timeout:
                     self.stop_reason = "timeout"
+                    break
+                if self._stop_requested:
+                    self.stop_reason = "stopped"
                     break
                 trial = next_trial()
                 if trial is None:
