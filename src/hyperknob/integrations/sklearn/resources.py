@@ -40,7 +40,9 @@ class ResourceBudget:
         units = int(values.get(EPOCHS, self.units))
         return max(1, min(self.max_resources, round(self.max_resources * units / self.units)))
 
-    def subsampled_splits(self, splits: list[tuple[np.ndarray, np.ndarray]], n_samples: int, amount: int, seed: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def subsampled_splits(
+        self, splits: list[tuple[np.ndarray, np.ndarray]], n_samples: int, amount: int, seed: int | list[int]
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """The CV splits with each training fold cut to ``amount / n_samples`` of its samples."""
         fraction = amount / n_samples
         rng = np.random.default_rng(seed)

@@ -183,8 +183,8 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
             if budget is not None:
                 amount = budget.amount(hp.values)
                 if budget.resource == "n_samples":
-                    seed = (self.random_state or 0, amount)
-                    folds = list(budget.subsampled_splits(splits, _num_samples(X), amount, seed=hash(seed) % 2**32))
+                    seed = [self.random_state or 0, amount]  # the same subsample for every candidate of a budget
+                    folds = list(budget.subsampled_splits(splits, _num_samples(X), amount, seed=seed))
                 else:
                     params[budget.resource] = amount
             candidate = clone(self.estimator).set_params(**params)
