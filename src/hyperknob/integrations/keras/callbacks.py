@@ -64,7 +64,10 @@ class TrialCallback(keras.callbacks.Callback):
             self.tuner.study.report(self.trial, epoch, metrics)
         self._maybe_checkpoint(metrics)
         self.tuner.on_epoch_end(self.trial, self.model, epoch, logs=logs)
-        if metrics and self.tuner.study.pruner is not None and self.tuner.study.should_prune(self.trial):
+        total = (getattr(self, "params", None) or {}).get("epochs")  # unknown in a custom training loop
+        last_epoch = total is not None and epoch + 1 >= int(total)
+        # After the last epoch there is nothing left to stop: the trial completes.
+        if metrics and not last_epoch and self.tuner.study.pruner is not None and self.tuner.study.should_prune(self.trial):
             self.pruned_at = epoch
             model = getattr(self, "model", None)
             if model is not None:
