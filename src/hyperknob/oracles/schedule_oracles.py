@@ -22,7 +22,9 @@ __all__ = ["ASHAOracle", "BOHBOracle", "HyperbandOracle"]
 class HyperbandOracle(Oracle):
     """Hyperband with KerasTuner's arguments and bracket schedule; the search ends by itself after
     ``hyperband_iterations`` iterations. ``sampler`` (ours) chooses new configurations: random as in
-    KerasTuner, or ``"tpe"``/``"gp"`` (that is ``BOHBOracle``)."""
+    KerasTuner (the default), or ``"tpe"``/``"gp"`` (that is ``BOHBOracle``)."""
+
+    default_sampler: str = "random"
 
     def __init__(
         self,
@@ -36,14 +38,14 @@ class HyperbandOracle(Oracle):
         tune_new_entries: bool = True,
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int | None = 3,
-        sampler: Sampler | str = "random",
+        sampler: Sampler | str | None = None,
         max_trials: int | None = None,
     ) -> None:
         super().__init__(**oracle_args(locals()))
         self.max_epochs = max_epochs
         self.factor = factor
         self.hyperband_iterations = hyperband_iterations
-        self.sampler = sampler
+        self.sampler = self.default_sampler if sampler is None else sampler
         self.make_sampler()  # bad settings fail here, not at the first trial
 
     def make_sampler(self) -> Sampler:
@@ -54,26 +56,11 @@ class HyperbandOracle(Oracle):
 
 
 class BOHBOracle(HyperbandOracle):
-    """Model-based Hyperband (BOHB, Falkner et al. 2018): Hyperband's brackets, with new
-    configurations proposed by TPE (or ``sampler="gp"``) fitted on the results of the largest
-    budget that has enough of them."""
+    """Model-based Hyperband (BOHB, Falkner et al. 2018): Hyperband's brackets and arguments, with
+    new configurations proposed by TPE (by default; ``sampler="gp"`` for the GP) fitted on the
+    results of the largest budget that has enough of them."""
 
-    def __init__(
-        self,
-        objective: Any = None,
-        max_epochs: int = 100,
-        factor: int = 3,
-        hyperband_iterations: int | None = 1,
-        seed: int | None = None,
-        hyperparameters: HyperParameters | None = None,
-        allow_new_entries: bool = True,
-        tune_new_entries: bool = True,
-        max_retries_per_trial: int = 0,
-        max_consecutive_failed_trials: int | None = 3,
-        sampler: Sampler | str = "tpe",
-        max_trials: int | None = None,
-    ) -> None:
-        super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")})
+    default_sampler = "tpe"
 
 
 class ASHAOracle(Oracle):

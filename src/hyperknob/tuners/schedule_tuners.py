@@ -49,7 +49,10 @@ class ScheduledTuner(Tuner):
 
 
 class Hyperband(ScheduledTuner):
-    """Hyperband (KerasTuner's arguments); other keyword arguments go to ``Tuner``."""
+    """Hyperband (KerasTuner's arguments, plus ``sampler``: random by default); other keyword
+    arguments go to ``Tuner``."""
+
+    oracle_class: type[HyperbandOracle] = HyperbandOracle
 
     def __init__(
         self,
@@ -64,35 +67,18 @@ class Hyperband(ScheduledTuner):
         allow_new_entries: bool = True,
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int | None = 3,
-        sampler: Sampler | str = "random",
+        sampler: Sampler | str | None = None,
         **kwargs: Any,
     ) -> None:
-        oracle = HyperbandOracle(**oracle_arguments(locals()))
+        oracle = self.oracle_class(**oracle_arguments(locals()))
         super().__init__(oracle, hypermodel, **kwargs)
 
 
-class BOHB(ScheduledTuner):
-    """Model-based Hyperband: Hyperband's brackets with TPE (or ``sampler="gp"``) proposing new
-    configurations from the largest budget with enough results."""
+class BOHB(Hyperband):
+    """Model-based Hyperband: Hyperband's brackets and arguments with TPE (by default; or
+    ``sampler="gp"``) proposing new configurations from the largest budget with enough results."""
 
-    def __init__(
-        self,
-        hypermodel: Any = None,
-        objective: Any = None,
-        max_epochs: int = 100,
-        factor: int = 3,
-        hyperband_iterations: int | None = 1,
-        seed: int | None = None,
-        hyperparameters: HyperParameters | None = None,
-        tune_new_entries: bool = True,
-        allow_new_entries: bool = True,
-        max_retries_per_trial: int = 0,
-        max_consecutive_failed_trials: int | None = 3,
-        sampler: Sampler | str = "tpe",
-        **kwargs: Any,
-    ) -> None:
-        oracle = BOHBOracle(**oracle_arguments(locals()))
-        super().__init__(oracle, hypermodel, **kwargs)
+    oracle_class = BOHBOracle
 
 
 class ASHA(ScheduledTuner):
