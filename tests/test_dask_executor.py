@@ -58,3 +58,15 @@ def test_an_in_memory_study_is_refused(client):
     study = hk.create_study(storage=":memory:")
     with pytest.raises(ValueError, match="every worker process can open"):
         optimize_on_dask(client, study, lambda hp: 0.0, n_workers=2, n_trials=2)
+
+
+def test_tasks_keep_the_studys_settings(tmp_path, client):
+    """The failure limit travels with the study: with none set, every failing trial is recorded
+    and no task stops the search (a task with the default limit of 3 would raise)."""
+    def objective(hp):
+        hp.Float("x", 0, 1)
+        raise RuntimeError("always fails")
+
+    study = hk.create_study(str(tmp_path), "s", max_consecutive_failed_trials=None, seed=0)
+    optimize_on_dask(client, study, objective, n_workers=2, n_trials=8)
+    assert [t.status for t in study.trials] == [TrialStatus.FAILED] * 8

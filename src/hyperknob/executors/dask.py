@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hyperknob.study.parallel import check_shareable, split_count
-from hyperknob.study.study import Study
+from hyperknob.study.study import Study, StudyAddress
 
 __all__ = ["optimize_on_dask", "search_on_dask"]
 
@@ -28,22 +28,8 @@ def _client(client: Any) -> Any:
     return client
 
 
-def _study_address(study: Study) -> dict[str, Any]:
-    """What a task needs to open the same study again (plain data, no connection)."""
-    return {
-        "url": study.storage.url, "name": study.name, "objective": study.objective.get_config(),
-        "sampler": study.sampler, "seed": study.seed, "project_dir": study.project_dir, "pruner": study.pruner,
-    }
-
-
-def _optimize_task(address: Mapping[str, Any], func: Callable[..., Any], n_trials: int | None, timeout: float | None) -> None:
-    from hyperknob.objective import objective_from_config
-    from hyperknob.storage import open_storage
-
-    study = Study(
-        open_storage(address["url"]), address["name"], objective=objective_from_config(address["objective"]),
-        sampler=address["sampler"], seed=address["seed"], project_dir=address["project_dir"], pruner=address["pruner"],
-    )
+def _optimize_task(address: StudyAddress, func: Callable[..., Any], n_trials: int | None, timeout: float | None) -> None:
+    study = address.open()
     try:
         study.optimize(func, n_trials=n_trials, timeout=timeout, verbose=0)
     finally:
@@ -59,7 +45,7 @@ def optimize_on_dask(
     ``n_trials`` is shared out among the tasks; ``max_trials`` stays the study's total."""
     client = _client(client)
     check_shareable(study.storage, max(n_workers, 2))
-    address = _study_address(study)
+    address = study.address()
     futures = [
         client.submit(_optimize_task, address, func, quota, timeout, pure=False, key=f"hyperknob-{study.name}-{i}")
         for i, quota in enumerate(split_count(n_trials, n_workers))

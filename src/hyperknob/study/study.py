@@ -43,7 +43,7 @@ from hyperknob.study.results import Results, convert_results, score_from_history
 from hyperknob.study.trial import MetricsTracker, Trial
 from hyperknob.study.workers import is_orphan, new_worker_id, release_worker
 
-__all__ = ["Study", "StudySettings"]
+__all__ = ["Study", "StudyAddress", "StudySettings"]
 
 logger = logging.getLogger("hyperknob")
 
@@ -74,6 +74,29 @@ class StudySettings:
         limit = self.max_consecutive_failed_trials
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise ValueError(f"max_consecutive_failed_trials must be an integer >= 1 or None, received {limit!r}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyAddress:
+    """A study's storage URL, name and settings, without a connection: a worker process or a Dask
+    task opens the same study from it."""
+
+    url: str
+    name: str
+    objective: Objective
+    sampler: Sampler
+    seed: int
+    settings: StudySettings
+    project_dir: str | None
+    pruner: Pruner | None
+
+    def open(self) -> Study:
+        from hyperknob.storage import open_storage
+
+        return Study(
+            open_storage(self.url), self.name, objective=self.objective, sampler=self.sampler, seed=self.seed,
+            settings=dataclasses.replace(self.settings), project_dir=self.project_dir, pruner=self.pruner,
+        )
 
 
 class Study:
@@ -547,14 +570,16 @@ class Study:
         Other workers of the study are not affected."""
         self._stop_requested = True
 
-    def reopen(self) -> Study:
-        """This study through a fresh connection to its storage: what a new worker process uses."""
-        from hyperknob.storage import open_storage
-
-        study = Study(
-            open_storage(self.storage.url), self.name, objective=self.objective, sampler=self.sampler, seed=self.seed,
+    def address(self) -> StudyAddress:
+        """What opens this study again in another process (plain, picklable data)."""
+        return StudyAddress(
+            url=self.storage.url, name=self.name, objective=self.objective, sampler=self.sampler, seed=self.seed,
             settings=dataclasses.replace(self.settings), project_dir=self.project_dir, pruner=self.pruner,
         )
+
+    def reopen(self) -> Study:
+        """This study through a fresh connection to its storage: what a new worker process uses."""
+        study = self.address().open()
         study.score_trial_fn = self.score_trial_fn
         study.populate_hook = self.populate_hook
         return study
