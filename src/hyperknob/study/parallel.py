@@ -22,7 +22,14 @@ from hyperknob.exceptions import FatalRuntimeError
 from hyperknob.storage import Storage
 from hyperknob.storage.memory import InMemoryStorage
 
-__all__ = ["check_shareable", "device_groups", "optimize_in_workers", "run_workers", "split_count"]
+__all__ = [
+    "check_shareable",
+    "device_groups",
+    "optimize_in_workers",
+    "run_study_workers",
+    "run_workers",
+    "split_count",
+]
 
 if TYPE_CHECKING:
     from hyperknob.study.callbacks import StudyCallback
@@ -37,17 +44,22 @@ def optimize_in_workers(
 ) -> None:
     """``study.optimize`` in ``n_workers`` forked processes, ``n_trials`` shared out among them."""
     check_shareable(study.storage, n_workers)
-    devices = device_groups(n_workers, devices_per_worker, os.environ.get("CUDA_VISIBLE_DEVICES"))
 
     def target(quota: int | None) -> Callable[[], None]:
         return lambda: study.reopen().optimize(
             func, n_trials=quota, timeout=timeout, callbacks=tuple(callbacks), verbose=0
         )
 
-    run_workers([target(quota) for quota in split_count(n_trials, n_workers)], devices)
+    run_study_workers(study.storage, [target(quota) for quota in split_count(n_trials, n_workers)], devices_per_worker)
     if verbose:
         done = sum(t.status.is_finished for t in study.get_trials())
         logger.info("Search '%s': %d trials finished, %d workers.", study.name, done, n_workers)
+
+
+def run_study_workers(storage: Storage, targets: Sequence[Callable[[], None]], devices_per_worker: int | None) -> None:
+    """Fork one worker per target on a study every process can open, each with its own GPUs."""
+    check_shareable(storage, len(targets))
+    run_workers(targets, device_groups(len(targets), devices_per_worker, os.environ.get("CUDA_VISIBLE_DEVICES")))
 
 
 def check_shareable(storage: Storage, n_workers: int) -> None:

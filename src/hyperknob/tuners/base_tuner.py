@@ -180,12 +180,12 @@ class BaseTuner:
     def _search_in_workers(
         self, n_workers: int, devices_per_worker: int | None, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
     ) -> None:
-        from hyperknob.study.parallel import check_shareable, device_groups, run_workers
+        from hyperknob.study.parallel import check_shareable, run_study_workers
 
         check_shareable(self.study.storage, n_workers)
-        devices = device_groups(n_workers, devices_per_worker, os.environ.get("CUDA_VISIBLE_DEVICES"))
         self.on_search_begin()
-        run_workers([lambda: self._search_as_worker(fit_args, fit_kwargs)] * n_workers, devices)
+        run_study_workers(self.study.storage, [lambda: self._search_as_worker(fit_args, fit_kwargs)] * n_workers,
+                          devices_per_worker)
         self.on_search_end()
 
     def _search_as_worker(self, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> None:
