@@ -97,7 +97,7 @@ def study_summary(study: Study) -> dict[str, Any]:
     ends = [t.datetime_complete for t in trials if t.datetime_complete is not None]
     return {
         "study": study.name,
-        "storage": _safe_url(study.storage.url),
+        "storage": study.storage.display_url,
         "objective": study.objective.get_config(),
         "algorithm": study.sampler.name,
         "max_trials": study.settings.max_trials,
@@ -110,12 +110,3 @@ def study_summary(study: Study) -> dict[str, Any]:
             "values": dict(best[0].values),
         },
     }
-
-
-def _safe_url(url: str) -> str:
-    try:
-        import sqlalchemy as sa
-
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - not a database URL (":memory:")
-        return url

@@ -79,6 +79,11 @@ class Storage(abc.ABC):
 
     url: str = ""
 
+    @property
+    def display_url(self) -> str:
+        """The URL to show a person: without its password."""
+        return self.url
+
     # --- studies ----------------------------------------------------------------------------------
     @abc.abstractmethod
     def create_study(self, name: str, config: Mapping[str, Any], overwrite: bool = False) -> StudyRecord:

@@ -206,6 +206,10 @@ class SQLStorage(Storage):
     retry_first_wait_s: float = 0.01
     retry_max_wait_s: float = 2.0
 
+    @property
+    def display_url(self) -> str:
+        return self._safe_url
+
     def __init__(self, url: str, engine_kwargs: Mapping[str, Any] | None = None) -> None:
         self.url = url
         kwargs = dict(engine_kwargs or {})
@@ -242,11 +246,11 @@ class SQLStorage(Storage):
         except ModuleNotFoundError as exc:
             hint = "pip install 'hyperknob[postgres]'" if parsed.get_backend_name() == "postgresql" else f"install {exc.name}"
             raise StorageError(
-                f"Cannot open storage {parsed.render_as_string(hide_password=True)!r}: its database driver "
+                f"Cannot open storage {self._safe_url!r}: its database driver "
                 f"{exc.name!r} is not installed. Fix: {hint}."
             ) from exc
         except Exception as exc:  # a malformed URL or an unknown dialect
-            raise StorageError(f"Cannot open storage {parsed.render_as_string(hide_password=True)!r}: {exc}") from exc
+            raise StorageError(f"Cannot open storage {self._safe_url!r}: {exc}") from exc
         if self._sqlite:
             _configure_sqlite(self.engine)
         self._local = threading.local()
