@@ -19,7 +19,7 @@ from hyperknob.samplers import Sampler, TrialsView
 from hyperknob.samplers.base import IDLE
 from hyperknob.schedulers.base import (
     Scheduler,
-    check_epochs,
+    check_int,
     check_factor,
     is_scored,
     parent_of,
@@ -61,8 +61,8 @@ class ASHAScheduler(Scheduler):
         min_points_in_model: int | None = None,
     ) -> None:
         super().__init__(sampler, min_points_in_model)
-        check_epochs("max_epochs", max_epochs)
-        check_epochs("min_epochs", min_epochs)
+        check_int("max_epochs", max_epochs)
+        check_int("min_epochs", min_epochs)
         check_factor(factor)
         if min_epochs > max_epochs:
             raise ValueError(f"min_epochs ({min_epochs}) must not exceed max_epochs ({max_epochs}).")

@@ -49,7 +49,7 @@ def check_factor(factor: Any) -> None:
         )
 
 
-def check_epochs(name: str, value: Any, minimum: int = 1) -> None:
+def check_int(name: str, value: Any, minimum: int = 1) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, received {value!r}.")
 
@@ -91,7 +91,7 @@ class Scheduler(Sampler):
         if isinstance(self.sampler, Scheduler):
             raise TypeError("A scheduler's sampler must be a sampler (random, grid, tpe, gp), not another scheduler.")
         if min_points_in_model is not None:
-            check_epochs("min_points_in_model", min_points_in_model)
+            check_int("min_points_in_model", min_points_in_model)
         self.min_points_in_model = min_points_in_model
 
     def suggest(self, hp: HyperParameter, rng: np.random.Generator) -> Any:

@@ -24,7 +24,7 @@ from hyperknob.samplers.base import IDLE
 from hyperknob.schedulers.base import (
     Scheduler,
     by_number,
-    check_epochs,
+    check_int,
     check_factor,
     is_scored,
     parent_of,
@@ -60,10 +60,10 @@ class HyperbandScheduler(Scheduler):
         min_points_in_model: int | None = None,
     ) -> None:
         super().__init__(sampler, min_points_in_model)
-        check_epochs("max_epochs", max_epochs)
+        check_int("max_epochs", max_epochs)
         check_factor(factor)
         if hyperband_iterations is not None and hyperband_iterations != 0:
-            check_epochs("hyperband_iterations", hyperband_iterations)
+            check_int("hyperband_iterations", hyperband_iterations)
         self.max_epochs = max_epochs
         self.factor = factor
         # KerasTuner: 0 or None means "iterate until stopped otherwise" (max_trials, timeout).

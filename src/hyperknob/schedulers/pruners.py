@@ -17,7 +17,7 @@ import numpy as np
 
 from hyperknob._types import Direction, MetricPoint, TrialStatus
 from hyperknob.objective import Objective
-from hyperknob.schedulers.base import check_epochs, check_factor
+from hyperknob.schedulers.base import check_int, check_factor
 
 __all__ = ["Curve", "MedianPruner", "Pruner", "SuccessiveHalvingPruner", "objective_curve"]
 
@@ -65,9 +65,9 @@ class MedianPruner(Pruner):
     """
 
     def __init__(self, n_startup_trials: int = 5, n_warmup_steps: int = 0, interval_steps: int = 1) -> None:
-        check_epochs("n_startup_trials", n_startup_trials, minimum=0)
-        check_epochs("n_warmup_steps", n_warmup_steps, minimum=0)
-        check_epochs("interval_steps", interval_steps)
+        check_int("n_startup_trials", n_startup_trials, minimum=0)
+        check_int("n_warmup_steps", n_warmup_steps, minimum=0)
+        check_int("interval_steps", interval_steps)
         self.n_startup_trials = n_startup_trials
         self.n_warmup_steps = n_warmup_steps
         self.interval_steps = interval_steps
@@ -102,9 +102,9 @@ class SuccessiveHalvingPruner(Pruner):
     """
 
     def __init__(self, min_resource: int = 1, reduction_factor: int = 3, min_early_stopping_rate: int = 0) -> None:
-        check_epochs("min_resource", min_resource)
+        check_int("min_resource", min_resource)
         check_factor(reduction_factor)
-        check_epochs("min_early_stopping_rate", min_early_stopping_rate, minimum=0)
+        check_int("min_early_stopping_rate", min_early_stopping_rate, minimum=0)
         self.min_resource = min_resource
         self.reduction_factor = reduction_factor
         self.min_early_stopping_rate = min_early_stopping_rate
