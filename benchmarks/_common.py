@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -202,3 +203,40 @@ def median_of(rows: list, key: str):
     """Median of ``row[key]`` over the rows that have a value for it; None when none has."""
     vals = [r[key] for r in rows if key in r and r[key] is not None]
     return statistics.median(vals) if vals else None
+
+
+def machine_info(packages: list[str], env: dict) -> dict:
+    """The machine, the packages' versions, this repository's commit and the children's environment."""
+    from importlib import metadata
+
+    versions = {}
+    for name in packages:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    git = {}
+    for key, args in (("commit", ["rev-parse", "--short", "HEAD"]),
+                      ("dirty_src", ["status", "--porcelain", "--", "src"])):
+        try:
+            git[key] = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, check=False,
+                                      text=True, timeout=10).stdout.strip()
+        except Exception:  # noqa: BLE001 - no git: recorded as unknown
+            git[key] = None
+    if git.get("dirty_src") is not None:
+        git["dirty_src"] = bool(git["dirty_src"])
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": usable,
+        "cpu_model": cpu_model(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "python_impl": platform.python_implementation(),
+        "packages": versions,
+        "hyperknob_git": git,
+        "env": env,
+    }

@@ -26,14 +26,13 @@ import argparse
 import functools
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _common import (HERE, ROOT, TORCH, cpu_model, ensure_venv, log, marked_result, median_of,
+from _common import (HERE, ROOT, TORCH, ensure_venv, log, machine_info, marked_result, median_of,
                      thread_vars, write_json)
 
 TAG = "overhead"
@@ -250,42 +249,6 @@ def spawn(case: str, trials: int, timeout: float) -> dict:
     return {"error": f"exit {proc.returncode}", "traceback": "\n".join(tail)}
 
 
-def machine_info() -> dict:
-    from importlib import metadata
-
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    git = {}
-    for key, args in (("commit", ["rev-parse", "--short", "HEAD"]),
-                      ("dirty_src", ["status", "--porcelain", "--", "src"])):
-        try:
-            git[key] = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True,
-                                      text=True, timeout=10).stdout.strip()
-        except Exception:
-            git[key] = None
-    if git.get("dirty_src") is not None:
-        git["dirty_src"] = bool(git["dirty_src"])
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": usable,
-        "cpu_model": cpu_model(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "python_impl": platform.python_implementation(),
-        "packages": versions,
-        "hyperknob_git": git,
-        "env": CHILD_ENV,
-    }
-
-
 def summarise(raw: dict, trials: int) -> dict:
     summary = {}
     for case, runs in raw.items():
@@ -414,7 +377,7 @@ def main(argv=None) -> int:
     if import_cases and "bare" not in import_cases:
         import_cases.insert(0, "bare")
 
-    info = machine_info()
+    info = machine_info(PACKAGES, CHILD_ENV)
     raw: dict[str, list] = {c: [] for c in [*trial_cases, *import_cases]}
     t_start = time.time()
 

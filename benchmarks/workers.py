@@ -41,7 +41,6 @@ import functools
 import importlib.util
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -50,7 +49,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import (HERE, ROOT, children_cpu_s, cpu_model, ensure_venv, log, machine_busy_s,
+from _common import (HERE, ROOT, children_cpu_s, ensure_venv, log, machine_busy_s, machine_info,
                      marked_result, pip_install, thread_vars, write_json)
 
 TAG = "workers"
@@ -375,31 +374,6 @@ def render(summary: dict, workers: list[int], args, skipped: dict, info: dict) -
     return "\n".join(lines)
 
 
-def machine_info() -> dict:
-    from importlib import metadata
-
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    git = {}
-    for key, cmd in (("commit", ["rev-parse", "--short", "HEAD"]),
-                     ("dirty_src", ["status", "--porcelain", "--", "src"])):
-        try:
-            git[key] = subprocess.run(["git", "-C", str(ROOT), *cmd], capture_output=True,
-                                      text=True, timeout=10).stdout.strip()
-        except Exception:  # noqa: BLE001
-            git[key] = None
-    if git.get("dirty_src") is not None:
-        git["dirty_src"] = bool(git["dirty_src"])
-    return {"cpu_count": os.cpu_count(), "cpu_model": cpu_model(),
-            "platform": platform.platform(), "python": platform.python_version(),
-            "python_impl": platform.python_implementation(), "packages": versions,
-            "hyperknob_git": git, "env": CHILD_ENV}
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--workers", default="1,2,4,8", help="worker counts (default 1,2,4,8)")
@@ -436,7 +410,7 @@ def main(argv=None) -> int:
     if bad:
         p.error(f"unknown storage or library: {', '.join(bad)}")
 
-    info = machine_info()
+    info = machine_info(PACKAGES, CHILD_ENV)
     t_start = time.time()
     server, pg_admin, skipped = None, None, {}
     if "postgres" in storages:
