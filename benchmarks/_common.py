@@ -240,3 +240,12 @@ def machine_info(packages: list[str], env: dict) -> dict:
         "hyperknob_git": git,
         "env": env,
     }
+
+
+def chosen(names: str, known, what: str) -> list[str]:
+    """The comma-separated ``names``, each checked against ``known`` (exits naming the known ones)."""
+    picked = [n for n in names.split(",") if n]
+    for name in picked:
+        if name not in known:
+            sys.exit(f"unknown {what} {name!r}; known: {', '.join(known)}")
+    return picked

@@ -48,7 +48,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import (HERE, ROOT, TORCH, background_cores, cpu_model, ensure_venv, log,
+from _common import (chosen, HERE, ROOT, TORCH, background_cores, cpu_model, ensure_venv, log,
                      thread_vars, write_json)
 
 TAG = "multifidelity"
@@ -577,14 +577,8 @@ def main() -> None:
     from _multifidelity_problems import PROBLEMS
     from hyperknob.schedulers import hyperband_table
 
-    problems = [p for p in args.problems.split(",") if p]
-    optimizers = [o for o in args.optimizers.split(",") if o]
-    for p in problems:
-        if p not in PROBLEMS:
-            sys.exit(f"unknown problem {p!r}; known: {', '.join(PROBLEMS)}")
-    for o in optimizers:
-        if o not in OPTIMIZERS:
-            sys.exit(f"unknown optimizer {o!r}; known: {', '.join(OPTIMIZERS)}")
+    problems = chosen(args.problems, PROBLEMS, "problem")
+    optimizers = chosen(args.optimizers, OPTIMIZERS, "optimizer")
     optimizers = [o for o in OPTIMIZERS if o in optimizers]  # the reference first
     seeds = list(range(args.seeds))
     # Epochs of one Hyperband iteration when every trial trains all its epochs: the budget when

@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import (HERE, ROOT, TORCH, cpu_model, ensure_venv, log, thread_vars,
+from _common import (chosen, HERE, ROOT, TORCH, cpu_model, ensure_venv, log, thread_vars,
                      write_json)
 
 TAG = "suite"
@@ -356,14 +356,8 @@ def main() -> None:
 
     from _suite_problems import PROBLEMS
 
-    problems = [p for p in args.problems.split(",") if p]
-    optimizers = [o for o in args.optimizers.split(",") if o]
-    for p in problems:
-        if p not in PROBLEMS:
-            sys.exit(f"unknown problem {p!r}; known: {', '.join(PROBLEMS)}")
-    for o in optimizers:
-        if o not in OPTIMIZERS:
-            sys.exit(f"unknown optimizer {o!r}; known: {', '.join(OPTIMIZERS)}")
+    problems = chosen(args.problems, PROBLEMS, "problem")
+    optimizers = chosen(args.optimizers, OPTIMIZERS, "optimizer")
     budgets = sorted({int(b) for b in args.budgets.split(",") if b})
     seeds = list(range(args.seeds))
     _log(f"{len(problems)} problems x {len(optimizers)} optimisers x {len(seeds)} seeds, "
