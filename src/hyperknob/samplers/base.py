@@ -83,6 +83,11 @@ class Sampler(abc.ABC):
     ) -> dict[str, Any] | None:
         """Values for every active parameter of ``space``, or None when nothing is left to try."""
 
+    def startup_trials(self, space: Sequence[HyperParameter]) -> int:
+        """How many finished trials this sampler needs before it models instead of sampling at random
+        (0: it never models)."""
+        return 0
+
     def suggest(self, hp: HyperParameter, rng: np.random.Generator) -> Any:
         """A value for a parameter first declared while a trial runs (define-by-run)."""
         return hp.from_unit(float(rng.random()))

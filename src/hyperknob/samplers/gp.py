@@ -216,14 +216,16 @@ class GPSampler(Sampler):
         self._random = RandomSampler()
 
     # --- the proposal ----------------------------------------------------------------------
+    def startup_trials(self, space: Sequence[HyperParameter]) -> int:
+        if self.num_initial_points is not None:
+            return int(self.num_initial_points)
+        return min(2 * len({hp.name for hp in space}) + 1, 10)
+
     def propose(
         self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator
     ) -> dict[str, Any] | None:
         encoder = UnitCubeEncoder(space)
-        n_params = len({hp.name for hp in encoder.space})
-        n_init = self.num_initial_points
-        if n_init is None:
-            n_init = min(2 * n_params + 1, 10)
+        n_init = self.startup_trials(encoder.space)
         finished = view.finished()
         if encoder.dim == 0 or len(finished) < max(n_init, 2):
             return self._random.propose(space, view, rng)

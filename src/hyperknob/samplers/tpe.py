@@ -255,6 +255,9 @@ class TPESampler(Sampler):
         self._cache_space: tuple[HyperParameter, ...] | None = None
         self._cache: dict[str, tuple[FrozenTrial, np.ndarray]] = {}
 
+    def startup_trials(self, space: Sequence[HyperParameter]) -> int:
+        return self.n_startup_trials
+
     # --- the model ------------------------------------------------------------------------------
     def _encode(self, trial: FrozenTrial, dims: list[_Dim], by_index: dict[int, int], space: Sequence[HyperParameter]) -> np.ndarray:
         row = np.full(len(dims), np.nan)

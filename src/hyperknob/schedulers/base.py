@@ -111,23 +111,13 @@ class Scheduler(Sampler):
         by_budget: dict[int, list[FrozenTrial]] = {}
         for t in view.finished():
             by_budget.setdefault(int(t.values.get(EPOCHS, 0)), []).append(t)
-        needed = self.min_points_in_model or max(len(space) + 1, self._sampler_startup(len(space)))
+        needed = self.min_points_in_model or max(len(space) + 1, self.sampler.startup_trials(space))
         for budget in sorted(by_budget, reverse=True):
             if len(by_budget[budget]) >= needed:
                 return by_budget[budget]
         # Not enough results at any one budget: the smallest budget's (the model-based samplers
         # start with random points until they have enough anyway).
         return by_budget[min(by_budget)] if by_budget else []
-
-    def _sampler_startup(self, n_params: int) -> int:
-        """How many results the inner sampler needs before its model is used: a budget with fewer
-        would make it sample at random, so the model looks at a smaller budget instead."""
-        startup = getattr(self.sampler, "n_startup_trials", None)  # TPE
-        if startup is None and hasattr(self.sampler, "num_initial_points"):  # the GP
-            startup = self.sampler.num_initial_points
-            if startup is None:
-                startup = min(2 * n_params + 1, 10)
-        return int(startup or 0)
 
     def get_config(self) -> dict[str, Any]:
         """The settings that rebuild this scheduler (stored with the study; JSON data only)."""
