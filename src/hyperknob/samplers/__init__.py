@@ -11,11 +11,17 @@ def make_sampler(algorithm: "str | Sampler") -> Sampler:
     """A sampler from its name ('random', 'grid') or an instance."""
     if isinstance(algorithm, Sampler):
         return algorithm
-    from hyperknob.samplers.gp import GPSampler
-    from hyperknob.samplers.tpe import TPESampler
+    if algorithm == "random":
+        return RandomSampler()
+    if algorithm == "grid":
+        return GridSampler()
+    # The model-based samplers import scipy (about half a second): only when asked for.
+    if algorithm == "tpe":
+        from hyperknob.samplers.tpe import TPESampler
 
-    names = {"random": RandomSampler, "grid": GridSampler, "tpe": TPESampler, "gp": GPSampler}
+        return TPESampler()
+    if algorithm == "gp":
+        from hyperknob.samplers.gp import GPSampler
 
-    if algorithm not in names:
-        raise ValueError(f"Unknown algorithm {algorithm!r}; use one of {sorted(names)} or a Sampler instance.")
-    return names[algorithm]()
+        return GPSampler()
+    raise ValueError(f"Unknown algorithm {algorithm!r}; use one of ['gp', 'grid', 'random', 'tpe'] or a Sampler instance.")
