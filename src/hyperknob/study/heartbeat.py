@@ -9,10 +9,11 @@ the grace period (NTP does).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from types import TracebackType
+from collections.abc import Iterator
 
 from hyperknob.exceptions import TrialNotOwnedError
 from hyperknob.storage import Storage
@@ -31,33 +32,45 @@ def default_grace(interval: float) -> float:
 
 
 class Heartbeat:
-    """Beats for one running trial from a daemon thread while the ``with`` block runs."""
+    """Beats, from one daemon thread per worker loop (``start`` to ``stop``), for the trial the loop
+    is running (``beating``); a thread per trial would cost more than the rest of a cheap trial."""
 
-    def __init__(self, storage: Storage, study_id: int, number: int, owner: str | None, interval: float | None) -> None:
-        self._args = (storage, study_id, number, owner)
+    def __init__(self, storage: Storage, study_id: int, interval: float | None) -> None:
+        self._storage = storage
+        self._study_id = study_id
         self._interval = interval
+        self._current: tuple[int, str] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> Heartbeat:
-        if self._interval and self._args[3] is not None:
+    def start(self) -> None:
+        if self._interval:
             self._thread = threading.Thread(target=self._beat, name="hyperknob-heartbeat", daemon=True)
             self._thread.start()
-        return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
 
+    @contextlib.contextmanager
+    def beating(self, number: int | None, owner: str | None) -> Iterator[None]:
+        """Beat for trial ``number`` (owned by ``owner``) while the block runs."""
+        self._current = None if number is None or owner is None else (number, owner)
+        try:
+            yield
+        finally:
+            self._current = None
+
     def _beat(self) -> None:
-        storage, study_id, number, owner = self._args
         while not self._stop.wait(self._interval):
+            current = self._current
+            if current is None:
+                continue
+            number, owner = current
             try:
-                storage.update_trial(study_id, number, owner=owner, heartbeat=time.time())
+                self._storage.update_trial(self._study_id, number, owner=owner, heartbeat=time.time())
             except TrialNotOwnedError:
-                return  # finished meanwhile, or taken over: nothing left to keep alive
+                pass  # finished meanwhile, or taken over: nothing left to keep alive
             except Exception:  # noqa: BLE001 - a missed beat is not worth stopping the trial for
                 logger.debug("Heartbeat of trial %s failed; trying again.", number, exc_info=True)

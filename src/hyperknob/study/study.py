@@ -611,6 +611,8 @@ class Study:
         self.worker = new_worker_id()
         for cb in callbacks:
             cb.on_search_begin(self)
+        heart = Heartbeat(self.storage, self.study_id, self.heartbeat_interval)
+        heart.start()
         try:
             while n_trials is None or done < n_trials:
                 if timeout is not None and time.monotonic() - started >= timeout:
@@ -627,13 +629,14 @@ class Study:
                     break
                 for cb in callbacks:
                     cb.on_trial_begin(self, trial)
-                with Heartbeat(self.storage, self.study_id, trial.number, trial._worker, self.heartbeat_interval):  # type: ignore[arg-type]
+                with heart.beating(trial.number, trial._worker):
                     frozen = execute(trial)
                 for cb in callbacks:
                     cb.on_trial_end(self, trial, frozen)
                 if frozen.status != TrialStatus.INVALID:
                     done += 1
         finally:
+            heart.stop()
             # The worker id dies with the loop, so a trial this loop left RUNNING (Ctrl-C) is taken
             # over by the next search, in this process or another.
             release_worker(self.worker)
