@@ -13,6 +13,7 @@ import pytest
 
 import hyperknob as hk
 from hyperknob._types import FrozenTrial, TrialStatus
+from hyperknob.exceptions import FatalRuntimeError
 from hyperknob.study.parallel import device_groups, split_count
 from hyperknob.study.workers import HOST, is_orphan
 
@@ -159,3 +160,27 @@ def test_a_trial_abandoned_on_another_machine_is_run_again(tmp_path):
     assert again is not None and again.number == 0 and again.run_count == 2
     study.tell(again, 0.5)
     assert [t.status for t in study.trials] == [TrialStatus.COMPLETED] * 2
+
+
+def test_workers_are_not_forked_from_a_process_that_initialised_cuda(tmp_path, monkeypatch):
+    """A forked child cannot use CUDA once its parent has: refuse before forking, naming the fix."""
+    import types
+
+    fake_torch = types.SimpleNamespace(cuda=types.SimpleNamespace(is_initialized=lambda: True))
+    monkeypatch.setitem(sys.modules, "torch", fake_torch)
+    study = hk.create_study(str(tmp_path), "cuda", seed=0)
+    with pytest.raises(FatalRuntimeError, match=r"PyTorch already initialised the GPU.*build\(hp\)"):
+        study.optimize(lambda hp: hp.Float("x", 0.0, 1.0), n_trials=4, n_workers=2, verbose=0)
+    assert study.trials == []
+
+
+def test_gpu_workers_need_torch_imported_after_hyperknob(tmp_path, monkeypatch):
+    from hyperknob import _fork_safety
+
+    monkeypatch.setattr(_fork_safety, "TORCH_LOADED_FIRST", True)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    study = hk.create_study(str(tmp_path), "late", seed=0)
+    with pytest.raises(FatalRuntimeError, match="Import hyperknob before keras and torch"):
+        study.optimize(lambda hp: hp.Float("x", 0.0, 1.0), n_trials=4, n_workers=2, devices_per_worker=1, verbose=0)
+    assert study.trials == []
+    assert os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] == "1"

@@ -10,6 +10,8 @@ import importlib
 import logging
 from typing import Any
 
+from hyperknob import _fork_safety  # noqa: F401  (before any framework import; see its docstring)
+
 __version__ = "0.1.0"
 
 _EXPORTS = {

@@ -36,3 +36,27 @@ def test_keras_search_in_two_workers(tmp_path):
     best = tuner.oracle.get_best_trials(1)[0]
     model = tuner.get_best_models(1)[0]  # saved by a worker, loaded here
     assert model.evaluate(x[200:], y[200:], verbose=0)[1] == pytest.approx(best.score, abs=1e-6)
+
+
+def test_the_space_is_declared_with_models_on_the_cpu(tmp_path):
+    """The parent of forked GPU workers must not touch the GPU: its declaration builds run under
+    Keras's CPU scope, trial builds do not."""
+    from keras.src.backend.common import global_state
+
+    scopes = []
+
+    def build(hp):
+        scopes.append({name: global_state.get_global_attribute(name)
+                       for name in ("torch_device", "jax_device", "tf_device")})
+        return build_model(hp)
+
+    tuner = kt.RandomSearch(build, objective="val_accuracy", max_trials=1, seed=0,
+                            directory=str(tmp_path), project_name="cpu")
+    declared = len(scopes)
+    assert declared >= 1
+    assert all(any(v is not None and "cpu" in str(v).lower() for v in s.values()) for s in scopes)
+    digits = load_digits()
+    x, y = (digits.data[:100] / 16.0).astype("float32"), digits.target[:100]
+    tuner.search(x, y, epochs=1, validation_data=(x, y), verbose=0)
+    assert len(scopes) > declared
+    assert all(v is None for v in scopes[-1].values())

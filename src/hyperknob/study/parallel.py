@@ -23,6 +23,7 @@ from hyperknob.storage import Storage
 from hyperknob.storage.memory import InMemoryStorage
 
 __all__ = [
+    "check_accelerator_untouched",
     "check_shareable",
     "device_groups",
     "optimize_in_workers",
@@ -117,6 +118,7 @@ def run_workers(targets: Sequence[Callable[[], None]], devices: Sequence[str | N
 
     A worker that raises makes the whole call raise once every worker has stopped.
     """
+    check_accelerator_untouched(wants_gpus=bool(devices and any(devices)))
     context = multiprocessing.get_context("fork")
     processes = []
     for index, target in enumerate(targets):
@@ -141,6 +143,38 @@ def run_workers(targets: Sequence[Callable[[], None]], devices: Sequence[str | N
     if failed:
         codes = ", ".join(f"{p.name}: exit {p.exitcode}" for p in failed)
         raise FatalRuntimeError(f"{len(failed)} of {len(processes)} workers failed ({codes}); their errors are above.")
+
+
+def check_accelerator_untouched(wants_gpus: bool = False) -> None:
+    """Refuse to fork workers from a process that has initialised CUDA: each child would fail at
+    its first GPU operation ("Cannot re-initialize CUDA in forked subprocess", "CUDA error:
+    initialization error"), seen with Keras on PyTorch on an H200. Frameworks are looked up in
+    ``sys.modules``, never imported."""
+    from hyperknob import _fork_safety
+
+    used = []
+    torch = sys.modules.get("torch")
+    cuda = getattr(torch, "cuda", None)
+    if cuda is not None and getattr(cuda, "is_initialized", lambda: False)():
+        used.append("PyTorch")
+    bridge = sys.modules.get("jax._src.xla_bridge")
+    backends = getattr(bridge, "_backends", None) or {}
+    if any(name not in ("cpu", "interpreter") for name in backends):
+        used.append("JAX")
+    if used:
+        raise FatalRuntimeError(
+            f"{' and '.join(used)} already initialised the GPU in this process, so the forked workers could "
+            "not use it. Build models and move tensors to the GPU only inside build(hp), fit() or the "
+            "objective (the tuner builds its space-declaring models on the CPU), or start each worker "
+            "as its own process with `hyperknob worker` or the KERASTUNER_* variables."
+        )
+    if wants_gpus and _fork_safety.TORCH_LOADED_FIRST:
+        raise FatalRuntimeError(
+            "PyTorch (or Keras on PyTorch) was imported before hyperknob, so it may have initialised the CUDA "
+            "driver, and GPU workers forked from this process would fail with 'CUDA error: initialization "
+            "error'. Import hyperknob before keras and torch, or set PYTORCH_NVML_BASED_CUDA_CHECK=1 in the "
+            "environment before starting Python."
+        )
 
 
 def _child(target: Callable[[], None], device: str | None) -> None:

@@ -7,9 +7,11 @@ storage are the study's; this class keeps KerasTuner's names and hooks around th
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import os
+import sys
 import warnings
 from typing import Any
 
@@ -95,10 +97,11 @@ class BaseTuner:
         """Build once with defaults to learn the space, then once per conditional branch never seen."""
         if self.hypermodel is None:
             return
-        hp = self.oracle.get_space()
-        self.hypermodel.declare_hyperparameters(hp)
-        self.oracle.update_space(hp)
-        self._activate_all_conditions()
+        with _declaration_scope():
+            hp = self.oracle.get_space()
+            self.hypermodel.declare_hyperparameters(hp)
+            self.oracle.update_space(hp)
+            self._activate_all_conditions()
 
     def _activate_all_conditions(self) -> None:
         assert self.hypermodel is not None
@@ -322,3 +325,13 @@ class BaseTuner:
 
     def reload(self) -> None:
         pass
+
+
+def _declaration_scope() -> contextlib.AbstractContextManager[Any]:
+    """Keras's CPU scope for the models built only to learn the space, when Keras is loaded (the
+    scikit-learn and plain tuners never import it)."""
+    if "keras" not in sys.modules:
+        return contextlib.nullcontext()
+    from hyperknob.integrations.keras.devices import declaration_scope
+
+    return declaration_scope()
