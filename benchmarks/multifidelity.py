@@ -18,8 +18,9 @@ clock, keras-tuner's HyperbandOracle and optuna driven by hand with ask/tell on 
 
 Budget. keras-tuner's ``Hyperband(max_epochs=20, factor=3, hyperband_iterations=1)`` runs first
 on each problem and defines the reference: its median number of epochs trained (E) and its median
-final best validation accuracy (S). hyperknob Hyperband and BOHB run the same bracket schedule
-(so the same epochs); ASHA (max_epochs=20, factor=3), random search + MedianPruner(
+final best validation accuracy (S); its oracle gets seed ``kt_seed(s)``, spread apart because its
+consecutive seeds share their random draws. hyperknob Hyperband and BOHB run the same bracket
+schedule (so the same epochs); ASHA (max_epochs=20, factor=3), random search + MedianPruner(
 n_startup_trials=5, n_warmup_steps=2, 20 epochs per trial) and optuna TPE + HyperbandPruner(1, 20,
 3) (20 epochs per trial) stop when E epochs have been trained: no new trial starts and the
 running one stops at the E-th epoch. Epochs are counted as trained (a promotion counts only its
@@ -84,6 +85,18 @@ DEFAULT_PROBLEMS = ["digits", "mnist1d", "synthetic"]
 FRACTIONS = (0.25, 0.5, 1.0)
 
 _log = functools.partial(log, TAG)
+
+# keras-tuner's oracle draws hyperparameter j of its search from random.Random(seed_state) and adds
+# 1 to seed_state per value drawn, so searches with seeds s and s + 3 (three hyperparameters) try the
+# same configurations shifted by one, and seeds 0..19 are about three independent searches, not
+# twenty; its seed 0 means "pick one at random" (1..10000). Its seeds are spread this far apart
+# (one search draws a few hundred values) so that every seed is an independent search.
+KT_SEED_STRIDE = 1_000_003
+
+
+def kt_seed(seed: int) -> int:
+    """The seed keras-tuner's oracle gets for benchmark seed ``seed`` (see KT_SEED_STRIDE)."""
+    return (seed + 1) * KT_SEED_STRIDE
 
 
 def in_venv() -> bool:
@@ -197,7 +210,8 @@ def keras_search(opt: str, problem, seed: int, budget: int, data, tmp: str) -> d
     if opt == "kt_hyperband":
         import keras_tuner
 
-        tuner = keras_tuner.Hyperband(build, hyperband_iterations=1, project_name="kt", **hb_kw)
+        tuner = keras_tuner.Hyperband(build, hyperband_iterations=1, project_name="kt",
+                                      **{**hb_kw, "seed": kt_seed(seed)})
         REC.start()
         tuner.search(x_tr, y_tr, **fit_kw)
         wall = time.perf_counter() - REC.t0
@@ -228,8 +242,9 @@ def keras_search(opt: str, problem, seed: int, budget: int, data, tmp: str) -> d
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         Pruning = optuna_pruning_callback_class()
-        study = optuna.create_study(
-            direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
+        study = optuna.create_study(  # HyperbandPruner picks brackets by a hash of the name
+            study_name=f"multifidelity-{seed}", direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=seed),
             pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=MAX_EPOCHS,
                                                   reduction_factor=FACTOR))
 
@@ -300,7 +315,7 @@ def synthetic_search(opt: str, seed: int, budget: int, tmp: str) -> dict:
 
         oracle = kt.oracles.HyperbandOracle(objective=kt.Objective("val_accuracy", "max"),
                                             max_epochs=MAX_EPOCHS, factor=FACTOR,
-                                            hyperband_iterations=1, seed=seed)
+                                            hyperband_iterations=1, seed=kt_seed(seed))
         declare(oracle.hyperparameters, False)
         oracle._set_project_dir(tmp, "kt")
         trials = 0
@@ -321,8 +336,9 @@ def synthetic_search(opt: str, seed: int, budget: int, tmp: str) -> dict:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.create_study(
-            direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
+        study = optuna.create_study(  # HyperbandPruner picks brackets by a hash of the name
+            study_name=f"multifidelity-{seed}", direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=seed),
             pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=MAX_EPOCHS,
                                                   reduction_factor=FACTOR))
 

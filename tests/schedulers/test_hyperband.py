@@ -191,6 +191,32 @@ def test_bohb_fits_its_model_on_the_largest_budget_with_enough_results():
     assert seen[-1] == [9]
 
 
+def test_bohb_models_the_largest_budget_with_one_more_result_than_parameters():
+    """BOHB's rule (d + 1 results at a budget), not TPE's 10 start-up trials: the last bracket of
+    one (20, 3) iteration models the 4 results at 20 epochs, where TPE's count chose the 7-epoch
+    budget (the only one with 10), so BOHB never modelled its full-budget results."""
+    from hyperknob.samplers.base import TrialsView
+    from hyperknob.samplers.tpe import TPESampler
+    from hyperknob.schedulers import ASHAScheduler
+
+    kw = {"max_epochs": 20, "factor": 3, "hyperband_iterations": 1}
+    trials = simulate(HyperbandScheduler(**kw), SPACE, curve, seed=0).trials
+    last = next(t.number for t in trials if t.values["tuner/bracket"] == 0)
+    view = TrialsView(trials[:last], last, "min")
+
+    def budgets(scheduler):
+        return {t.values["tuner/epochs"] for t in scheduler._model_trials(SPACE, view)}
+
+    assert budgets(HyperbandScheduler(**kw, sampler="tpe")) == {20}
+    assert budgets(HyperbandScheduler(**kw, sampler="gp")) == {20}
+    # An instance keeps its own start-up count; so does model-based ASHA, whose rungs keep filling.
+    assert budgets(HyperbandScheduler(**kw, sampler=TPESampler())) == {7}
+    assert ASHAScheduler(sampler="tpe").sampler.startup_trials(SPACE) == 10
+    # Before any budget has enough results the sampler sees none, and draws at random.
+    early = TrialsView(trials[:2], 2, "min")
+    assert HyperbandScheduler(**kw, sampler="tpe")._model_trials(SPACE, early) == []
+
+
 def test_bohb_beats_hyperband_with_random_sampling():
     """Model-based new configurations find better results than random ones on the same schedule."""
     def hard_curve(values, epochs):
