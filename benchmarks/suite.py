@@ -7,9 +7,10 @@ BayesianOptimization and RandomSearch and optuna's TPESampler and GPSampler, sid
 
 Run it with any Python 3.10+: like overhead.py it uses ``benchmarks/.venv`` (keras-tuner 1.4.8,
 optuna, keras, torch==2.13.0, this repository editable), adding scikit-learn to it (its own stamp,
-``.suite-installed``), and re-executes itself inside. Every (optimiser, problem) pair runs in a
-fresh subprocess, one after the other, on one thread (OMP/MKL/OPENBLAS_NUM_THREADS=1, torch set
-to 1 thread), looping over the seeds; each seed runs the largest budget once and the smaller
+``.suite-installed``), and re-executes itself inside (``--no-venv``: in the running Python as it
+is). Every (optimiser, problem) pair runs in a fresh subprocess, one after the other (``--jobs N``:
+N at once, for machines with many cores), on one thread (OMP/MKL/OPENBLAS_NUM_THREADS=1, torch
+set to 1 thread), looping over the seeds; each seed runs the largest budget once and the smaller
 budgets are read off the same run's first trials (best-so-far after n trials, suggestion time
 up to trial n).
 
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from _common import (chosen, HERE, ROOT, TORCH, cpu_model, ensure_venv, log, thread_vars,
@@ -214,7 +216,7 @@ def child_main(opt: str, problem_name: str, seeds: list[int], n_trials: int) -> 
 # --------------------------------------------------------------------------- parent
 
 def run_child(opt: str, problem: str, seeds: list[int], n_trials: int, timeout: float) -> dict:
-    cmd = [str(VENV_PY), str(Path(__file__).resolve()), "--child", opt, problem,
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", opt, problem,
            "--seeds-list", ",".join(map(str, seeds)), "--trials", str(n_trials)]
     env = {**os.environ, **CHILD_ENV}
     t0 = time.perf_counter()
@@ -340,6 +342,12 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=3600.0,
                     help="seconds allowed per (optimiser, problem) child")
     ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="(optimiser, problem) pairs run at once, each in its own one-thread "
+                         "process (default 1; on a machine with many cores, cores - 2)")
+    ap.add_argument("--no-venv", action="store_true",
+                    help="run in this Python as it is (it must have the requirements and this "
+                         "repository importable) instead of benchmarks/.venv")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--seeds-list", help=argparse.SUPPRESS)
     ap.add_argument("--trials", type=int, help=argparse.SUPPRESS)
@@ -349,7 +357,7 @@ def main() -> None:
         child_main(args.child[0], args.child[1], [int(s) for s in args.seeds_list.split(",")],
                    args.trials)
         return
-    if not in_venv():
+    if not in_venv() and not args.no_venv:
         ensure_venv(VENV, REQUIREMENTS, STAMP_NAME, TAG, pin_first=TORCH, this_repo=True,
                     shown=VENV.relative_to(ROOT))
         os.execv(str(VENV_PY), [str(VENV_PY), str(Path(__file__).resolve()), *sys.argv[1:]])
@@ -365,9 +373,12 @@ def main() -> None:
 
     raw: dict = {}
     t0 = time.perf_counter()
-    for pname in problems:
-        for o in optimizers:
-            raw.setdefault(pname, {})[o] = run_child(o, pname, seeds, max(budgets), args.timeout)
+    pairs = [(p, o) for p in problems for o in optimizers]
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        results = pool.map(lambda po: run_child(po[1], po[0], seeds, max(budgets), args.timeout),
+                           pairs)
+        for (pname, o), runs in zip(pairs, results):
+            raw.setdefault(pname, {})[o] = runs
     summary = summarise(raw, problems, optimizers, budgets)
     table = markdown(summary, optimizers, budgets)
     print(table)
@@ -386,7 +397,7 @@ def main() -> None:
         "seeds": seeds, "budgets": budgets, "problems": problems,
         "optimizers": {o: OPTIMIZERS[o] for o in optimizers},
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
-                    "threads": 1},
+                    "threads": 1, "jobs": args.jobs},
         "versions": versions, "elapsed_s": time.perf_counter() - t0,
         "summary": summary, "table_markdown": table,
         "raw": {p: {o: {str(s): {k: v for k, v in r.items() if k != "end_s"}
