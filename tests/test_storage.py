@@ -44,6 +44,55 @@ class TestPostgreSQLStorage(StorageContract):
         return storage
 
 
+# --- what each process caches -------------------------------------------------------------------------
+def _check_processes_see_each_others_changes(url):
+    """Two storages on one database stand for two worker processes: each caches what it has read and
+    reads only what changed since, yet always answers what a fresh reader would."""
+    a, b = open_storage(url), open_storage(url)
+    sid = a.create_study("a", {}).study_id
+
+    def claim(storage, worker):
+        return storage.claim_trial(sid, lambda t, n, c: Proposal({"n": n}), worker=worker, max_trials=None,
+                                   is_orphan=lambda t: t.worker == "dead").trial
+
+    def agree():
+        fresh = open_storage(url)
+        expected = fresh.get_trials(sid)
+        fresh.close()
+        assert a.get_trials(sid) == expected and b.get_trials(sid) == expected
+        return expected
+
+    for _ in range(3):
+        claim(a, "wa")
+    assert [t.status for t in agree()] == [TrialStatus.RUNNING] * 3
+    a.report(sid, 0, 0, {"loss": 1.0}, owner="wa")
+    a.finish_trial(sid, 1, TrialStatus.COMPLETED, score=1.0, owner="wa")
+    assert claim(b, "wb").number == 3
+    b.finish_trial(sid, 3, TrialStatus.FAILED, owner="wb")
+    trials = agree()
+    assert [t.status for t in trials] == [TrialStatus.RUNNING, TrialStatus.COMPLETED, TrialStatus.RUNNING, TrialStatus.FAILED]
+    assert trials[0].metrics["loss"][0].value == 1.0
+    a.update_trial(sid, 2, owner="wa", worker="dead")
+    resumed = claim(b, "wb")  # the trial whose worker died, not a new one
+    assert resumed.number == 2 and resumed.run_count == 2
+    assert agree()[2].worker == "wb"
+    a.finish_trial(sid, 0, TrialStatus.COMPLETED, score=0.0, owner="wa")
+    b.finish_trial(sid, 2, TrialStatus.COMPLETED, score=0.0, owner="wb")
+    assert all(t.status.is_finished for t in agree())
+    a.delete_study("a")  # with nothing left running, only the study's row tells that it is gone
+    assert b.get_trials(sid) == [] and a.get_trials(sid) == []
+    a.close()
+    b.close()
+
+
+def test_sqlite_processes_see_each_others_changes(tmp_path):
+    _check_processes_see_each_others_changes(f"sqlite:///{tmp_path}/study.db")
+
+
+def test_postgres_processes_see_each_others_changes(postgres_url):
+    _check_processes_see_each_others_changes(postgres_url)
+
+
 # --- transient errors ------------------------------------------------------------------------------
 class _DriverError(Exception):
     def __init__(self, text: str, sqlstate: str | None = None) -> None:

@@ -63,9 +63,14 @@ def trial_id_for(number: int, max_trials: int | None) -> str:
 
 
 class ClaimTransaction(Protocol):
-    """What a backend exposes inside one atomic claim: the study's trials and config, and writes."""
+    """What a backend exposes inside one atomic claim: the study's trials and config, and writes.
+
+    ``unfinished`` holds the trials of ``trials`` that have not finished, in number order: the only
+    ones a claim may take over. A backend that knows them keeps the claim from walking the whole
+    study (thousands of trials) while every other worker waits for it."""
 
     trials: list[FrozenTrial]
+    unfinished: Sequence[FrozenTrial]
     config: dict[str, Any]
 
     def insert(self, trial: FrozenTrial) -> None: ...
@@ -129,7 +134,7 @@ class Storage(abc.ABC):
         is recorded FAILED, so a configuration that kills its process cannot crash-loop a search.
         """
         with self._claim_transaction(study_id) as tx:
-            for trial in tx.trials:
+            for trial in tx.unfinished:
                 if trial.status != TrialStatus.RUNNING or not is_orphan(trial):
                     continue
                 if max_orphan_runs is not None and trial.run_count >= max_orphan_runs:

@@ -29,6 +29,7 @@ class _Transaction:
     def __init__(self, trials: list[FrozenTrial], config: dict[str, Any]) -> None:
         self._store = trials
         self.trials = list(trials)
+        self.unfinished = [t for t in trials if not t.status.is_finished]
         self.config = config
 
     def insert(self, trial: FrozenTrial) -> None:

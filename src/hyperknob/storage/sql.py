@@ -9,11 +9,14 @@ databases (PostgreSQL for several machines) lock the study's row (``SELECT ... F
 READ COMMITTED for the same effect.
 
 Many workers on a server database: each process keeps a small connection pool (two idle
-connections: the worker and its heartbeat thread), checks a connection before use, and runs every
-transaction again after a transient error (serialization failure, deadlock, dropped connection,
-server restarting or out of connection slots) with jittered exponential backoff, for up to
-``retry_timeout_s`` seconds. A transaction whose COMMIT was cut off may or may not have happened;
-claims and trial writes are safe to run again (see ``_retry``).
+connections: the worker and its heartbeat thread), checks a connection that has been idle for a
+while before use, and runs every transaction again after a transient error (serialization
+failure, deadlock, dropped connection, server restarting or out of connection slots) with jittered
+exponential backoff, for up to ``retry_timeout_s`` seconds. A transaction whose COMMIT was cut off
+may or may not have happened; claims and trial writes are safe to run again (see ``_retry``).
+Every round trip wakes the server process, so reads and one-statement writes run without BEGIN
+and COMMIT (a single statement is atomic on its own): a trial of the worker loop costs six round
+trips (seven when other workers are active), three of them while the study's row is locked.
 
 Everything is stored as JSON text; nothing is pickled. A metadata table carries the schema
 version, and a file written by another version or another program is refused, never altered.
@@ -51,16 +54,16 @@ from hyperknob.storage.base import (
     study_gone,
 )
 from hyperknob.storage.sql_schema import (
-    ALL_TRIALS,
     INSERT_TRIAL,
     PLACEHOLDER,
     STUDY_CONFIG,
-    TRIAL_HEADS,
+    STUDY_CONFIG_FOR_UPDATE,
+    STUDY_EXISTS,
+    changed_trials,
     meta_table,
     metadata,
     number_params,
     row_to_trial,
-    some_trials,
     studies_table,
     trial_columns,
     trial_to_row,
@@ -80,6 +83,9 @@ _BUSY_TIMEOUT_S = 120
 _POOL_SIZE = 2
 _MAX_OVERFLOW = 8
 _CONNECT_TIMEOUT_S = 30
+# A pooled server connection idle for longer than this is checked (one round trip) before use; one
+# reused at once is not: a connection dropped meanwhile fails its first statement, which is retried.
+_PING_IDLE_S = 10.0
 # SQLSTATEs worth running a transaction again for: a lost connection (class 08), a serialization
 # failure or deadlock (class 40), no free connection slot, a lock not granted, a server shutting
 # down or starting up.
@@ -156,6 +162,61 @@ except ImportError:  # Windows: SQLite's own polling only
     _flock = None  # type: ignore[assignment]
     _LOCK_EX = _LOCK_UN = 0
 
+
+@dataclasses.dataclass
+class _TrialCache:
+    """What this process has read of one study's trials.
+
+    Numbers are gap-free and a finished trial never changes again (the library writes a trial only
+    through its owner while it runs), so a read asks the database only for the trials numbered from
+    ``len(trials)`` on and for those that had not finished when last read: a claim's cost then
+    follows what changed since the last one, not the length of the study. A row read again exactly
+    as before is not parsed again (parsing is most of a read's time).
+    """
+
+    trials: list[FrozenTrial] = dataclasses.field(default_factory=list)  # indexed by number
+    # number -> (raw row as last read, or None where this process wrote it; parsed trial)
+    unfinished: dict[int, tuple[tuple[Any, ...] | None, FrozenTrial]] = dataclasses.field(default_factory=dict)
+
+    def put(self, trial: FrozenTrial) -> None:
+        """Record a trial this process has just written (committed)."""
+        number = trial.number
+        if number > len(self.trials):
+            return  # the trials before it are not read yet: it is read with them
+        if number == len(self.trials):
+            self.trials.append(trial)
+        elif self.trials[number].status.is_finished:
+            return
+        else:
+            self.trials[number] = trial
+        if trial.status.is_finished:
+            self.unfinished.pop(number, None)
+        else:
+            self.unfinished[number] = (None, trial)
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it has been idle for ``_PING_IDLE_S``: a
+    server restart or an idle timeout drops connections that wait, and a worker's loop would
+    otherwise pay a round trip for every transaction (SQLAlchemy's ``pool_pre_ping``)."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["hyperknob_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("hyperknob_idle_since")
+        if since is None or time.monotonic() - since < _PING_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool replaces the connection and checks out again.
+            raise sa.exc.DisconnectionError(f"a pooled connection failed its check: {exc}") from exc
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -197,7 +258,8 @@ class SQLStorage(Storage):
     """Storage in any SQLAlchemy database; ``sqlite:///path/to/study.db`` by default.
 
     ``engine_kwargs`` go to ``sqlalchemy.create_engine`` and override the defaults (on a server
-    database: ``pool_size=2, max_overflow=8, pool_pre_ping=True``, READ COMMITTED).
+    database: ``pool_size=2, max_overflow=8``, a connection idle for 10 s checked before use, READ
+    COMMITTED).
     """
 
     #: how long (seconds) a transaction is run again after transient errors before giving up
@@ -230,8 +292,8 @@ class SQLStorage(Storage):
                     self._writers = _WriterQueue(parsed.database)
         else:
             # Many workers, each with its own pool: few idle connections per process, checked before
-            # use (a server restart or an idle timeout drops them), renewed every half hour.
-            kwargs.setdefault("pool_pre_ping", True)
+            # use after a pause (a server restart or an idle timeout drops them; see _ping_when_idle),
+            # renewed every half hour.
             kwargs.setdefault("pool_size", _POOL_SIZE)
             kwargs.setdefault("max_overflow", _MAX_OVERFLOW)
             kwargs.setdefault("pool_recycle", 1800)
@@ -253,14 +315,15 @@ class SQLStorage(Storage):
             raise StorageError(f"Cannot open storage {self._safe_url!r}: {exc}") from exc
         if self._sqlite:
             _configure_sqlite(self.engine)
+        elif not kwargs.get("pool_pre_ping"):
+            _ping_when_idle(self.engine)
         self._local = threading.local()
         self._pid = os.getpid()
         self._jitter = random.Random()  # backoff jitter; never the user's global random state
-        # Finished trials never change again (writes to a trial require its owner while it runs);
-        # caching them keeps a claim cheap on long studies.
-        self._finished_cache: dict[int, dict[int, FrozenTrial]] = {}
-        # Trials not finished when last read, with their raw rows: reused while the row is unchanged.
-        self._running_cache: dict[int, dict[int, tuple[tuple[Any, ...], FrozenTrial]]] = {}
+        # The trials read so far, per study (see _TrialCache); the lock keeps this process's threads
+        # from merging two reads into one cache at once.
+        self._caches: dict[int, _TrialCache] = {}
+        self._cache_lock = threading.Lock()
         self._prefetch: dict[int, bool] = {}
         # Opening waits less than later writes: a wrong host or port should not take a minute to report.
         self._retry(lambda _unknown: self._init_schema(), "Opening the study storage", timeout_s=min(10.0, self.retry_timeout_s))
@@ -274,20 +337,32 @@ class SQLStorage(Storage):
             # A forked child must not use its parent's connections: open its own from here on.
             self.engine.dispose(close=False)
             self._local = threading.local()
+            self._cache_lock = threading.Lock()  # the parent's may have been held at the fork
             self._pid = os.getpid()
         return self.engine.connect()
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self, one_statement: bool = False) -> Iterator[Connection]:
         """A write transaction (BEGIN IMMEDIATE on SQLite). Inside one, this thread's further reads and
         writes join it: a proposal that reads the study during a claim sees the same snapshot and
-        cannot wait on its own lock."""
+        cannot wait on its own lock.
+
+        ``one_statement``: the block runs a single statement, which a server database runs without
+        BEGIN and COMMIT (two round trips fewer); it commits with the statement, so any error in it
+        leaves the commit unknown."""
         current = getattr(self._local, "conn", None)
         if current is not None:
             yield current
             return
+        if one_statement and not self._sqlite:
+            with self._translate_errors(), self._connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                self._local.committing = True
+                yield conn
+            return
         queue = self._writers.hold() if self._writers is not None else contextlib.nullcontext()
-        with self._lock, queue, self._translate_errors(), self._connect() as conn:
+        # The queue is left as soon as the transaction ends, before the connection goes back to the pool.
+        with self._lock, self._translate_errors(), self._connect() as conn, queue:
             conn = conn.execution_options(hyperknob_write=True)
             with conn.begin():
                 self._local.conn = conn
@@ -304,6 +379,11 @@ class SQLStorage(Storage):
         current = getattr(self._local, "conn", None)
         if current is not None:
             yield current
+            return
+        if not self._sqlite:
+            # Each read is one statement (consistent on its own): no BEGIN and COMMIT round trips.
+            with self._translate_errors(), self._connect() as conn:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
             return
         with self._lock, self._translate_errors(), self._connect() as conn, conn.begin():
             yield conn
@@ -366,8 +446,7 @@ class SQLStorage(Storage):
             raise
 
     def _forget(self, study_id: int) -> None:
-        self._finished_cache.pop(study_id, None)
-        self._running_cache.pop(study_id, None)
+        self._caches.pop(study_id, None)
         self._prefetch.pop(study_id, None)
 
     def close(self) -> None:
@@ -515,38 +594,66 @@ class SQLStorage(Storage):
             return config
 
     # --- trials -----------------------------------------------------------------------------------
-    def _load_trials(self, conn: Connection, study_id: int) -> list[FrozenTrial]:
-        cache = self._finished_cache.setdefault(study_id, {})
-        running = self._running_cache.setdefault(study_id, {})
-        heads = conn.execute(TRIAL_HEADS, {"sid": study_id}).all()
-        stale = [n for n, status in heads if not (n in cache and cache[n].status.value == status)]
-        fresh: dict[int, FrozenTrial] = {}
-        if stale:
-            if len(stale) < len(heads):
-                rows = conn.execute(some_trials(len(stale)), {"sid": study_id, **number_params(stale)})
-            else:
-                rows = conn.execute(ALL_TRIALS, {"sid": study_id})
-            seen: dict[int, tuple[tuple[Any, ...], FrozenTrial]] = {}
+    def _load_trials(self, conn: Connection, study_id: int) -> tuple[list[FrozenTrial], list[FrozenTrial]]:
+        """The study's trials and, of those, the unfinished ones (number order), reading only what
+        this process has not cached: one statement (see ``_TrialCache``)."""
+        claiming = getattr(self._local, "conn", None) is not None
+        with self._cache_lock:
+            cache = self._caches.setdefault(study_id, _TrialCache())
+            trials, unfinished = cache.trials, cache.unfinished
+            known = len(trials)
+            pending = sorted(unfinished)
+            params = {"sid": study_id, "next": known, **number_params(pending)}
+            rows = conn.execute(changed_trials(len(pending)), params).all()
+            changed = False
+            found = 0
+            newer = {}
             for row in rows:
-                # A trial that has not finished may change; one whose row is exactly as last read has
-                # not, and its parsed record is reused (parsing is most of a claim's time).
-                raw = tuple(row)
                 number = row.number
-                known = running.get(number)
-                trial = known[1] if known is not None and known[0] == raw else row_to_trial(row._mapping)
-                fresh[number] = trial
+                if number >= known:
+                    newer[number] = row
+                    continue
+                found += 1
+                raw = tuple(row)
+                if unfinished[number][0] == raw:
+                    continue
+                changed = True
+                trial = row_to_trial(row._mapping)
+                trials[number] = trial
                 if trial.status.is_finished:
-                    cache[number] = trial
+                    del unfinished[number]
                 else:
-                    seen[number] = (raw, trial)
-            self._running_cache[study_id] = seen
-        else:
-            running.clear()
-        if getattr(self._local, "conn", None) is not None:
-            # Read inside a claim: when other workers changed trials since this process last looked,
-            # the next claim first reads them outside the lock (see claim_trial).
-            self._prefetch[study_id] = bool(stale)
-        return [fresh[n] if n in fresh else cache[n] for n, _status in heads]
+                    unfinished[number] = (raw, trial)
+            gone = found < len(pending) or (
+                # Nothing to read back at all: outside a claim (which has just read the study's row),
+                # make sure the study still exists before answering from the cache.
+                not rows and known and not claiming and conn.execute(STUDY_EXISTS, {"sid": study_id}).first() is None
+            )
+            if gone:
+                # Trials read before are gone: the study was deleted (its id is never given again).
+                self._forget(study_id)
+                return [], []
+            for number in sorted(newer):
+                if number != len(trials):
+                    break  # not committed as far as this read saw (numbers are gap-free): read it next time
+                row = newer[number]
+                trial = row_to_trial(row._mapping)
+                trials.append(trial)
+                if not trial.status.is_finished:
+                    unfinished[number] = (tuple(row), trial)
+                changed = True
+            if claiming:
+                # Read inside a claim: when other workers changed trials since this process last looked,
+                # the next claim first reads them outside the lock (see claim_trial).
+                self._prefetch[study_id] = changed
+            return list(trials), [unfinished[n][1] for n in sorted(unfinished)]
+
+    def _remember(self, trial: FrozenTrial) -> None:
+        """Put a trial this process has just committed into its cache: its next claim need not read it."""
+        with self._cache_lock:
+            cache = self._caches.get(trial.study_id)
+            if cache is not None:
+                cache.put(trial)
 
     def claim_trial(
         self,
@@ -576,17 +683,21 @@ class SQLStorage(Storage):
                 max_orphan_runs=max_orphan_runs,
             )
 
-        return self._retry(attempt, f"Claiming a trial of study {study_id}")
+        claim = self._retry(attempt, f"Claiming a trial of study {study_id}")
+        if claim.trial is not None and getattr(self._local, "conn", None) is None:
+            self._remember(claim.trial)
+        return claim
 
     @contextlib.contextmanager
     def _claim_transaction(self, study_id: int) -> Iterator[ClaimTransaction]:
         with self._write() as conn:
             # Locking the study row serialises claims on servers; SQLite is serialised by BEGIN IMMEDIATE.
-            query = STUDY_CONFIG if self._sqlite else STUDY_CONFIG.with_for_update()
+            query = STUDY_CONFIG if self._sqlite else STUDY_CONFIG_FOR_UPDATE
             config = conn.execute(query, {"sid": study_id}).scalar()
             if config is None:
                 raise study_gone(study_id, self._safe_url)
-            yield _SQLTransaction(self, conn, self._load_trials(conn, study_id), json.loads(config))
+            trials, unfinished = self._load_trials(conn, study_id)
+            yield _SQLTransaction(self, conn, trials, unfinished, json.loads(config))
 
     def _write_fields(self, conn: Connection, trial: FrozenTrial, fields: Sequence[str], owner: str | None = None) -> FrozenTrial:
         columns = trial_columns(trial, fields)
@@ -608,7 +719,7 @@ class SQLStorage(Storage):
 
     def _get_trials(self, study_id: int) -> list[FrozenTrial]:
         with self._read() as conn:
-            return self._load_trials(conn, study_id)
+            return self._load_trials(conn, study_id)[0]
 
     def get_trial(self, study_id: int, number: int) -> FrozenTrial:
         return self._retry(lambda _unknown: self._get_trial(study_id, number), f"Reading trial {number} of study {study_id}")
@@ -667,11 +778,11 @@ class SQLStorage(Storage):
 
         def attempt(unknown_commit: bool) -> FrozenTrial:
             try:
-                with self._write() as conn:
+                with self._write(one_statement=True) as conn:
                     stored = self._write_fields(conn, template, list(fields), owner)
                 if stored.status.is_finished and not nested:
                     # Committed: a trial this worker finished need not be read back by its next claim.
-                    self._finished_cache.setdefault(study_id, {})[number] = stored
+                    self._remember(stored)
                 return stored
             except TrialNotOwnedError:
                 # After an unknown commit, a trial this worker just finished is no longer "its" trial:
@@ -686,10 +797,14 @@ class SQLStorage(Storage):
 
 
 class _SQLTransaction:
-    def __init__(self, storage: SQLStorage, conn: Connection, trials: list[FrozenTrial], config: dict[str, Any]) -> None:
+    def __init__(
+        self, storage: SQLStorage, conn: Connection, trials: list[FrozenTrial], unfinished: list[FrozenTrial],
+        config: dict[str, Any],
+    ) -> None:
         self._storage = storage
         self._conn = conn
         self.trials = trials
+        self.unfinished = unfinished
         self.config = config
 
     def insert(self, trial: FrozenTrial) -> None:

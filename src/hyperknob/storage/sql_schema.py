@@ -21,12 +21,13 @@ __all__ = [
     "PLACEHOLDER",
     "SOME_TRIALS",
     "STUDY_CONFIG",
-    "TRIAL_HEADS",
+    "STUDY_CONFIG_FOR_UPDATE",
+    "STUDY_EXISTS",
+    "changed_trials",
     "meta_table",
     "metadata",
     "number_params",
     "row_to_trial",
-    "some_trials",
     "studies_table",
     "trial_columns",
     "trial_to_row",
@@ -76,7 +77,8 @@ trials_table = sa.Table(
 # Statements on the hot path are built once: building a statement costs more than running it.
 _T = trials_table.c
 STUDY_CONFIG = sa.select(studies_table.c.config).where(studies_table.c.study_id == sa.bindparam("sid"))
-TRIAL_HEADS = sa.select(_T.number, _T.status).where(_T.study_id == sa.bindparam("sid")).order_by(_T.number)
+STUDY_CONFIG_FOR_UPDATE = STUDY_CONFIG.with_for_update()
+STUDY_EXISTS = sa.select(studies_table.c.study_id).where(studies_table.c.study_id == sa.bindparam("sid"))
 ALL_TRIALS = sa.select(trials_table).where(_T.study_id == sa.bindparam("sid"))
 SOME_TRIALS = ALL_TRIALS.where(_T.number.in_(sa.bindparam("numbers", expanding=True)))
 _FIXED_IN_MAX = 32  # up to this many numbers, one statement per count (an expanding IN is re-rendered each time)
@@ -90,9 +92,17 @@ def _some_trials_fixed(count: int) -> Any:
     return ALL_TRIALS.where(_T.number.in_([sa.bindparam(f"n{i}") for i in range(count)]))
 
 
-def some_trials(count: int) -> Any:
-    """The rows of ``count`` given trial numbers (parameters: ``sid`` and ``number_params``)."""
-    return _some_trials_fixed(count) if count <= _FIXED_IN_MAX else SOME_TRIALS
+@functools.lru_cache(maxsize=_FIXED_IN_MAX + 2)
+def changed_trials(count: int) -> Any:
+    """The rows numbered from ``next`` on, and those of ``count`` given numbers below it (parameters:
+    ``sid``, ``next`` and ``number_params``): what a process that has read the trials before ``next``
+    and cached the finished ones must read again. A UNION ALL, not an OR, so that both halves are
+    index lookups (SQLite scans the whole study for the OR)."""
+    newer = ALL_TRIALS.where(_T.number >= sa.bindparam("next"))
+    if count == 0:
+        return newer
+    listed = _some_trials_fixed(count) if count <= _FIXED_IN_MAX else SOME_TRIALS
+    return sa.union_all(newer, listed)
 
 
 def number_params(numbers: Sequence[int]) -> dict[str, Any]:

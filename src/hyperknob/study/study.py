@@ -337,8 +337,10 @@ class Study:
             # changed by user code, say) is drawn by the sampler; one the study has never seen
             # takes its default, KerasTuner's rule for a first definition, and is tuned from then on.
             known = {p.name for p in self._space}
-            rng = self._rng(frozen.number, stream=1)
-            hps._suggest = lambda hp: self.sampler.suggest(hp, rng) if hp.name in known else hp.default
+            # Built on first use: most trials never suggest here, and a generator costs tens of
+            # microseconds.
+            rng = functools.cache(functools.partial(self._rng, frozen.number, stream=1))
+            hps._suggest = lambda hp: self.sampler.suggest(hp, rng()) if hp.name in known else hp.default
         trial = Trial(hps, trial_id=frozen.trial_id, status=TrialStatus.RUNNING)
         trial.number = frozen.number
         trial.run_count = frozen.run_count
