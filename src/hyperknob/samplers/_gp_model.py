@@ -24,6 +24,8 @@ _JITTER = 1e-8
 _LOG_ILS_BOUNDS = (math.log(1e-3), math.log(1e3))
 _LOG_SCALE_BOUNDS = (math.log(1e-2), math.log(1e2))
 _LOG_NOISE_BOUNDS = (math.log(_MIN_NOISE), math.log(1.0))
+# Log posterior ARD must gain per extra lengthscale over one shared lengthscale to be kept (AIC's).
+_SHARED_PRICE = 1.0
 
 
 def _sq_dist(a: np.ndarray, b: np.ndarray, ils: np.ndarray) -> np.ndarray:
@@ -160,7 +162,7 @@ def fit_gp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, restarts: int
         shared, shared_value = _minimise(
             _neg_objective_shared, [np.array([0.0, 0.0, math.log(1e-2)])], bounds[d - 1:], x, y
         )
-        if shared_value - best_value <= d - 1:
+        if shared_value - best_value <= _SHARED_PRICE * (d - 1):
             best_theta = np.concatenate([np.full(d, shared[0]), shared[1:]])
     ils = np.exp(best_theta[:d])
     scale, noise = math.exp(best_theta[d]), math.exp(best_theta[d + 1])
