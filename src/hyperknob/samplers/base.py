@@ -24,6 +24,8 @@ IDLE = "idle"
 
 
 _KEY_CACHE: dict[int, tuple[FrozenTrial, str, str]] = {}
+# space signature -> (k, trials[k - 1], keys of trials[:k]) for an all-finished prefix of a study
+_PREFIX_CACHE: dict[str, tuple[int, FrozenTrial, frozenset[str]]] = {}
 
 
 class TrialsView:
@@ -47,29 +49,49 @@ class TrialsView:
         trial's values make it active.
         """
         signature = config_key({hp.name: [hp.default, [c.get_config() for c in hp.conditions]] for hp in space})
-        keys = set()
-        for t in self.trials:
-            cached = _KEY_CACHE.get(id(t))
-            if cached is not None and cached[0] is t and cached[1] == signature:
-                keys.add(cached[2])
-                continue
-            values = {}
-            for hp in space:
-                if hp.name in values:
-                    continue
-                if hp.name in t.values:
-                    values[hp.name] = t.values[hp.name]
-                elif hp.is_active(t.values):
-                    values[hp.name] = hp.default
-            key = config_key(values)
-            if t.status.is_finished:
-                # Finished trials never change: remember their key (the entry keeps the trial alive,
-                # so its id cannot be reused while cached).
-                if len(_KEY_CACHE) > 100_000:
-                    _KEY_CACHE.clear()
-                _KEY_CACHE[id(t)] = (t, signature, key)
-            keys.add(key)
+        keys: set[str] = set()
+        start = 0
+        # Resume from the keys of the longest all-finished prefix seen before, when this view holds
+        # the very same trial objects there (the SQL storage hands out the same object for a
+        # finished trial on every read): a claim on a long study then costs what changed, not its
+        # length. A finished trial never changes, and the entry keeps it alive, so identity is safe.
+        memo = _PREFIX_CACHE.get(signature)
+        if memo is not None and memo[0] <= len(self.trials) and self.trials[memo[0] - 1] is memo[1]:
+            start = memo[0]
+            keys = set(memo[2])
+        end = start
+        while end < len(self.trials) and self.trials[end].status.is_finished:
+            keys.add(self._key(self.trials[end], space, signature))
+            end += 1
+        if end > start:
+            if len(_PREFIX_CACHE) > 1000:
+                _PREFIX_CACHE.clear()
+            _PREFIX_CACHE[signature] = (end, self.trials[end - 1], frozenset(keys))
+        for t in self.trials[end:]:
+            keys.add(self._key(t, space, signature))
         return keys
+
+    @staticmethod
+    def _key(t: FrozenTrial, space: Sequence[HyperParameter], signature: str) -> str:
+        cached = _KEY_CACHE.get(id(t))
+        if cached is not None and cached[0] is t and cached[1] == signature:
+            return cached[2]
+        values = {}
+        for hp in space:
+            if hp.name in values:
+                continue
+            if hp.name in t.values:
+                values[hp.name] = t.values[hp.name]
+            elif hp.is_active(t.values):
+                values[hp.name] = hp.default
+        key = config_key(values)
+        if t.status.is_finished:
+            # Finished trials never change: remember their key (the entry keeps the trial alive,
+            # so its id cannot be reused while cached).
+            if len(_KEY_CACHE) > 100_000:
+                _KEY_CACHE.clear()
+            _KEY_CACHE[id(t)] = (t, signature, key)
+        return key
 
 
 class Sampler(abc.ABC):
