@@ -99,6 +99,19 @@ def kt_seed(seed: int) -> int:
     return (seed + 1) * KT_SEED_STRIDE
 
 
+def optuna_study(seed: int):
+    """optuna's row: TPE with its HyperbandPruner over the same epochs and factor. The study is
+    named after the seed because the pruner picks brackets by a hash of the name."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(
+        study_name=f"multifidelity-{seed}", direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=MAX_EPOCHS,
+                                              reduction_factor=FACTOR))
+
+
 def in_venv() -> bool:
     return Path(sys.prefix).resolve() == VENV.resolve()
 
@@ -240,13 +253,8 @@ def keras_search(opt: str, problem, seed: int, budget: int, data, tmp: str) -> d
     else:
         import optuna
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
         Pruning = optuna_pruning_callback_class()
-        study = optuna.create_study(  # HyperbandPruner picks brackets by a hash of the name
-            study_name=f"multifidelity-{seed}", direction="maximize",
-            sampler=optuna.samplers.TPESampler(seed=seed),
-            pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=MAX_EPOCHS,
-                                                  reduction_factor=FACTOR))
+        study = optuna_study(seed)
 
         def objective(trial):
             keras.backend.clear_session(free_memory=False)
@@ -335,12 +343,7 @@ def synthetic_search(opt: str, seed: int, budget: int, tmp: str) -> dict:
     else:
         import optuna
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.create_study(  # HyperbandPruner picks brackets by a hash of the name
-            study_name=f"multifidelity-{seed}", direction="maximize",
-            sampler=optuna.samplers.TPESampler(seed=seed),
-            pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=MAX_EPOCHS,
-                                                  reduction_factor=FACTOR))
+        study = optuna_study(seed)
 
         def objective(trial):
             values = suggest_optuna(trial, False)

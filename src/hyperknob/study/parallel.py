@@ -18,6 +18,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hyperknob import _fork_safety
 from hyperknob.exceptions import FatalRuntimeError
 from hyperknob.storage import Storage
 from hyperknob.storage.memory import InMemoryStorage
@@ -150,8 +151,6 @@ def check_accelerator_untouched(wants_gpus: bool = False) -> None:
     its first GPU operation ("Cannot re-initialize CUDA in forked subprocess", "CUDA error:
     initialization error"), seen with Keras on PyTorch on an H200. Frameworks are looked up in
     ``sys.modules``, never imported."""
-    from hyperknob import _fork_safety
-
     used = []
     torch = sys.modules.get("torch")
     cuda = getattr(torch, "cuda", None)
