@@ -169,6 +169,20 @@ def test_maximisation_and_ucb():
         assert max(t.score for t in trials) > -1e-2
 
 
+def test_alternate_takes_log_ei_and_ucb_in_turn():
+    space = [Float("x", 0.0, 1.0), Float("y", 0.0, 1.0)]
+    bumpy = lambda v: math.sin(9.0 * v["x"]) + math.cos(7.0 * v["y"]) + v["x"] * v["y"]  # noqa: E731
+    history, _ = _run_loop(GPSampler(acquisition="log_ei"), space, 13, 5, bumpy)
+    for n, expected in ((12, "log_ei"), (13, "ucb")):
+        view = TrialsView(history[:n], n, "min")
+        proposals = {
+            acquisition: GPSampler(acquisition=acquisition).propose(space, view, np.random.default_rng(n))
+            for acquisition in ("alternate", "log_ei", "ucb")
+        }
+        assert proposals["log_ei"] != proposals["ucb"]  # else this test could not tell them apart
+        assert proposals["alternate"] == proposals[expected], n
+
+
 def test_invalid_arguments():
     with pytest.raises(ValueError, match="acquisition"):
         GPSampler(acquisition="pi")

