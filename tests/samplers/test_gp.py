@@ -237,7 +237,9 @@ def test_local_search_sweeps_discrete_values():
     assert best.score < 1e-3
 
 
-@pytest.mark.slow
 def test_branin_to_high_precision():
-    regrets = [_regret(GPSampler(), branin, "branin", seed) for seed in range(5)]
-    assert np.median(regrets) < 1e-4, regrets
+    """The noise floor limits how finely a deterministic optimum is resolved: with 1e-6 (optuna's)
+    these seeds ended at a median regret of 3.3e-5 (worst 6e-4); with 1e-9 at 4.8e-7 (worst 1.1e-5)."""
+    regrets = [_regret(GPSampler(), branin, "branin", seed, n_trials=60) for seed in range(6)]
+    assert np.median(regrets) < 3e-6, regrets
+    assert max(regrets) < 1e-4, regrets
