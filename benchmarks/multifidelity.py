@@ -76,11 +76,13 @@ OPTIMIZERS = {
     "hk_hyperband": "hyperknob Hyperband",
     "hk_asha": "hyperknob ASHA",
     "hk_bohb": "hyperknob BOHB",
+    "hk_asha_tpe": "hyperknob ASHA + TPE",
+    "hk_asha_gp": "hyperknob ASHA + GP",
     "hk_random_median": "hyperknob random + MedianPruner",
     "optuna_tpe_hb": "optuna TPE + HyperbandPruner",
 }
 REFERENCE = "kt_hyperband"
-CAPPED = ("hk_asha", "hk_random_median", "optuna_tpe_hb")  # stopped when the budget is spent
+CAPPED = ("hk_asha", "hk_asha_tpe", "hk_asha_gp", "hk_random_median", "optuna_tpe_hb")  # stopped when the budget is spent
 DEFAULT_PROBLEMS = ["digits", "mnist1d", "synthetic"]
 FRACTIONS = (0.25, 0.5, 1.0)
 
@@ -237,8 +239,10 @@ def keras_search(opt: str, problem, seed: int, budget: int, data, tmp: str) -> d
             tuner = hk.Hyperband(build, hyperband_iterations=1, project_name="hk", **hb_kw)
         elif opt == "hk_bohb":
             tuner = hk.BOHB(build, hyperband_iterations=1, project_name="hk", **hb_kw)
-        elif opt == "hk_asha":
-            tuner = capped(hk.ASHA)(build, max_trials=100_000, project_name="hk", **hb_kw)
+        elif opt in ("hk_asha", "hk_asha_tpe", "hk_asha_gp"):
+            sampler = {"hk_asha": "random", "hk_asha_tpe": "tpe", "hk_asha_gp": "gp"}[opt]
+            tuner = capped(hk.ASHA)(build, max_trials=100_000, project_name="hk", sampler=sampler,
+                                    **hb_kw)
         else:
             tuner = capped(hk.RandomSearch)(
                 build, objective="val_accuracy", max_trials=100_000, seed=seed, directory=tmp,
@@ -305,9 +309,10 @@ def synthetic_search(opt: str, seed: int, budget: int, tmp: str) -> dict:
             sim = simulate(HyperbandScheduler(**hb), synthetic_space(), curve, **kw)
         elif opt == "hk_bohb":
             sim = simulate(HyperbandScheduler(**hb, sampler="tpe"), synthetic_space(), curve, **kw)
-        elif opt == "hk_asha":
-            sim = simulate(ASHAScheduler(max_epochs=MAX_EPOCHS, factor=FACTOR), synthetic_space(),
-                           curve, max_time=budget, **kw)
+        elif opt in ("hk_asha", "hk_asha_tpe", "hk_asha_gp"):
+            sampler = {"hk_asha": "random", "hk_asha_tpe": "tpe", "hk_asha_gp": "gp"}[opt]
+            sim = simulate(ASHAScheduler(max_epochs=MAX_EPOCHS, factor=FACTOR, sampler=sampler),
+                           synthetic_space(), curve, max_time=budget, **kw)
         else:
             sim = simulate(RandomSampler(), synthetic_space(), curve, max_epochs=MAX_EPOCHS,
                            max_time=budget,
@@ -571,6 +576,22 @@ def markdown(summary: dict, optimizers: list[str]) -> str:
     return "\n".join(lines)
 
 
+def reused_runs(path: str, names: str, problems: list[str], seeds: list[int]) -> dict:
+    """{problem: {optimiser: {seed: run}}} of ``names`` from an earlier output, for exactly these
+    seeds (a run is a pure function of its seed and the libraries, so an unchanged optimiser
+    need not be trained again). Exits if the file lacks one of them."""
+    raw = json.loads(Path(path).read_text())["raw"]
+    out: dict = {}
+    for pname in problems:
+        for o in chosen(names, OPTIMIZERS, "optimizer"):
+            runs = raw.get(pname, {}).get(o, {})
+            missing = [s for s in seeds if str(s) not in runs]
+            if missing:
+                sys.exit(f"--reuse {path}: no {o} runs of {pname} for seeds {missing}")
+            out.setdefault(pname, {})[o] = {s: runs[str(s)] for s in seeds}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
@@ -579,6 +600,12 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=5400.0,
                     help="seconds allowed per (optimiser, problem) child")
     ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--reuse", metavar="JSON",
+                    help="take the runs of --reuse-optimizers from this earlier output (same problems "
+                         "and seeds) instead of running them again")
+    ap.add_argument("--reuse-optimizers", default=REFERENCE,
+                    help="which optimisers --reuse takes (default: the reference, keras-tuner's "
+                         "Hyperband, which no hyperknob change can move)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--seeds-list", help=argparse.SUPPRESS)
     ap.add_argument("--budget", type=int, help=argparse.SUPPRESS)
@@ -610,18 +637,24 @@ def main() -> None:
 
     raw: dict = {}
     budgets: dict = {}
+    reused = reused_runs(args.reuse, args.reuse_optimizers, problems, seeds) if args.reuse else {}
     t0 = time.perf_counter()
     for pname in problems:
         budget = table_epochs
         for o in optimizers:
+            runs = reused.get(pname, {}).get(o)
+            if runs is not None:
+                _log(f"  {o:16s} {pname:9s} {len(runs)} seeds reused from {args.reuse}")
             if o == REFERENCE:
-                raw.setdefault(pname, {})[o] = run_child(o, pname, seeds, budget, args.timeout)
+                raw.setdefault(pname, {})[o] = (runs if runs is not None else
+                                                run_child(o, pname, seeds, budget, args.timeout))
                 ok = [r["epochs"] for r in raw[pname][o].values() if "error" not in r]
                 if ok:
                     budget = int(round(statistics.median(ok)))
                 _log(f"  budget for {pname}: {budget} epochs")
                 continue
-            raw.setdefault(pname, {})[o] = run_child(o, pname, seeds, budget, args.timeout)
+            raw.setdefault(pname, {})[o] = (runs if runs is not None else
+                                            run_child(o, pname, seeds, budget, args.timeout))
         budgets[pname] = budget
     summary = summarise(raw, problems, optimizers, budgets)
     table = markdown(summary, optimizers)
@@ -648,6 +681,8 @@ def main() -> None:
 
     payload = {
         "command": "python3 benchmarks/multifidelity.py " + " ".join(sys.argv[1:]),
+        "reused": {"from": args.reuse, "optimizers": sorted({o for d in reused.values() for o in d})}
+        if args.reuse else None,
         "seeds": seeds, "problems": problems, "max_epochs": MAX_EPOCHS, "factor": FACTOR,
         "optimizers": {o: OPTIMIZERS[o] for o in optimizers},
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
