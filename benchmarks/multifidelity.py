@@ -82,7 +82,8 @@ OPTIMIZERS = {
     "optuna_tpe_hb": "optuna TPE + HyperbandPruner",
 }
 REFERENCE = "kt_hyperband"
-CAPPED = ("hk_asha", "hk_asha_tpe", "hk_asha_gp", "hk_random_median", "optuna_tpe_hb")  # stopped when the budget is spent
+ASHA_SAMPLERS = {"hk_asha": "random", "hk_asha_tpe": "tpe", "hk_asha_gp": "gp"}  # row -> ASHA's sampler
+CAPPED = (*ASHA_SAMPLERS, "hk_random_median", "optuna_tpe_hb")  # stopped when the budget is spent
 DEFAULT_PROBLEMS = ["digits", "mnist1d", "synthetic"]
 FRACTIONS = (0.25, 0.5, 1.0)
 
@@ -239,9 +240,9 @@ def keras_search(opt: str, problem, seed: int, budget: int, data, tmp: str) -> d
             tuner = hk.Hyperband(build, hyperband_iterations=1, project_name="hk", **hb_kw)
         elif opt == "hk_bohb":
             tuner = hk.BOHB(build, hyperband_iterations=1, project_name="hk", **hb_kw)
-        elif opt in ("hk_asha", "hk_asha_tpe", "hk_asha_gp"):
-            sampler = {"hk_asha": "random", "hk_asha_tpe": "tpe", "hk_asha_gp": "gp"}[opt]
-            tuner = capped(hk.ASHA)(build, max_trials=100_000, project_name="hk", sampler=sampler,
+        elif opt in ASHA_SAMPLERS:
+            tuner = capped(hk.ASHA)(build, max_trials=100_000, project_name="hk",
+                                    sampler=ASHA_SAMPLERS[opt],
                                     **hb_kw)
         else:
             tuner = capped(hk.RandomSearch)(
@@ -309,9 +310,8 @@ def synthetic_search(opt: str, seed: int, budget: int, tmp: str) -> dict:
             sim = simulate(HyperbandScheduler(**hb), synthetic_space(), curve, **kw)
         elif opt == "hk_bohb":
             sim = simulate(HyperbandScheduler(**hb, sampler="tpe"), synthetic_space(), curve, **kw)
-        elif opt in ("hk_asha", "hk_asha_tpe", "hk_asha_gp"):
-            sampler = {"hk_asha": "random", "hk_asha_tpe": "tpe", "hk_asha_gp": "gp"}[opt]
-            sim = simulate(ASHAScheduler(max_epochs=MAX_EPOCHS, factor=FACTOR, sampler=sampler),
+        elif opt in ASHA_SAMPLERS:
+            sim = simulate(ASHAScheduler(max_epochs=MAX_EPOCHS, factor=FACTOR, sampler=ASHA_SAMPLERS[opt]),
                            synthetic_space(), curve, max_time=budget, **kw)
         else:
             sim = simulate(RandomSampler(), synthetic_space(), curve, max_epochs=MAX_EPOCHS,
