@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Multi-fidelity benchmark: hyperknob's Hyperband, ASHA, BOHB and random search with median
-pruning against keras-tuner's Hyperband and optuna's TPESampler with its HyperbandPruner, side by
-side, on learning-curve problems where the budget is epochs.
+"""Multi-fidelity benchmark: hyperknob's Hyperband, ASHA (random, TPE or GP proposals), BOHB and
+random search with median pruning against keras-tuner's Hyperband and optuna's TPESampler with its
+HyperbandPruner, side by side, on learning-curve problems where the budget is epochs.
 
-    python3 benchmarks/multifidelity.py [--seeds 5] [--problems digits,mnist1d,synthetic]
+    python3 benchmarks/multifidelity.py [--seeds 5] [--first-seed 0]
+                                        [--problems digits,mnist1d,synthetic]
                                         [--optimizers a,b] [--timeout 3600]
+                                        [--reuse OLD.json[,OLD2.json] [--reuse-optimizers a,b]]
 
 Run it with any Python 3.10+: like suite.py it uses ``benchmarks/.venv`` (keras-tuner 1.4.8, six,
 optuna, keras, torch==2.13.0, scikit-learn, this repository editable), adding mnist1d to it (its
@@ -577,32 +579,37 @@ def markdown(summary: dict, optimizers: list[str]) -> str:
 
 
 def reused_runs(path: str, names: str, problems: list[str], seeds: list[int]) -> dict:
-    """{problem: {optimiser: {seed: run}}} of ``names`` from an earlier output, for exactly these
-    seeds (a run is a pure function of its seed and the libraries, so an unchanged optimiser
-    need not be trained again). Exits if the file lacks one of them."""
-    raw = json.loads(Path(path).read_text())["raw"]
+    """{problem: {optimiser: {seed: run}}} of ``names`` from earlier outputs (comma-separated
+    paths; each run from the first file that has it), for exactly these seeds (a run is a pure
+    function of its seed and the libraries, so an unchanged optimiser need not be trained again).
+    Exits if no file has one of them."""
+    raws = [json.loads(Path(p).read_text())["raw"] for p in path.split(",")]
     out: dict = {}
     for pname in problems:
         for o in chosen(names, OPTIMIZERS, "optimizer"):
-            runs = raw.get(pname, {}).get(o, {})
-            missing = [s for s in seeds if str(s) not in runs]
-            if missing:
-                sys.exit(f"--reuse {path}: no {o} runs of {pname} for seeds {missing}")
-            out.setdefault(pname, {})[o] = {s: runs[str(s)] for s in seeds}
+            runs = {}
+            for s in seeds:
+                found = [r[pname][o][str(s)] for r in raws if str(s) in r.get(pname, {}).get(o, {})]
+                if not found:
+                    sys.exit(f"--reuse {path}: no {o} run of {pname} for seed {s}")
+                runs[s] = found[0]
+            out.setdefault(pname, {})[o] = runs
     return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="start the seeds here: --first-seed 5 --seeds 5 runs seeds 5..9")
     ap.add_argument("--problems", default=",".join(DEFAULT_PROBLEMS))
     ap.add_argument("--optimizers", default=",".join(OPTIMIZERS))
     ap.add_argument("--timeout", type=float, default=5400.0,
                     help="seconds allowed per (optimiser, problem) child")
     ap.add_argument("--out", default=str(RESULTS))
-    ap.add_argument("--reuse", metavar="JSON",
-                    help="take the runs of --reuse-optimizers from this earlier output (same problems "
-                         "and seeds) instead of running them again")
+    ap.add_argument("--reuse", metavar="JSON[,JSON]",
+                    help="take the runs of --reuse-optimizers from these earlier outputs (the first "
+                         "that has them; same problems and seeds) instead of running them again")
     ap.add_argument("--reuse-optimizers", default=REFERENCE,
                     help="which optimisers --reuse takes (default: the reference, keras-tuner's "
                          "Hyperband, which no hyperknob change can move)")
@@ -626,7 +633,7 @@ def main() -> None:
     problems = chosen(args.problems, PROBLEMS, "problem")
     optimizers = chosen(args.optimizers, OPTIMIZERS, "optimizer")
     optimizers = [o for o in OPTIMIZERS if o in optimizers]  # the reference first
-    seeds = list(range(args.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     # Epochs of one Hyperband iteration when every trial trains all its epochs: the budget when
     # keras-tuner's Hyperband is not run.
     table_epochs = sum(size * (ep - prev) for bracket in hyperband_table(MAX_EPOCHS, FACTOR)

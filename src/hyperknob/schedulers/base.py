@@ -116,12 +116,17 @@ class Scheduler(Sampler):
         by_budget: dict[int, list[FrozenTrial]] = {}
         for t in view.finished():
             by_budget.setdefault(int(t.values.get(EPOCHS, 0)), []).append(t)
-        needed = self.min_points_in_model or max(len(space) + 1, self.sampler.startup_trials(space))
+        needed = self._points_needed(space)
         for budget in sorted(by_budget, reverse=True):
             if len(by_budget[budget]) >= needed:
                 return by_budget[budget]
         # Not enough results at any one budget: none, so the sampler draws at random.
         return []
+
+    def _points_needed(self, space: Sequence[HyperParameter]) -> int:
+        """Results a budget needs before the model is fitted on it (BOHB's d + 1, or more when the
+        sampler itself models only from more)."""
+        return self.min_points_in_model or max(len(space) + 1, self.sampler.startup_trials(space))
 
     def get_config(self) -> dict[str, Any]:
         """The settings that rebuild this scheduler (stored with the study; JSON data only)."""
