@@ -175,12 +175,19 @@ def test_alternate_takes_log_ei_and_ucb_in_turn():
     history, _ = _run_loop(GPSampler(acquisition="log_ei"), space, 13, 5, bumpy)
     for n, expected in ((12, "log_ei"), (13, "ucb")):
         view = TrialsView(history[:n], n, "min")
+        beta = GPSampler().beta  # the weight of alternate's UCB half
         proposals = {
-            acquisition: GPSampler(acquisition=acquisition).propose(space, view, np.random.default_rng(n))
+            acquisition: GPSampler(acquisition=acquisition, beta=beta).propose(space, view, np.random.default_rng(n))
             for acquisition in ("alternate", "log_ei", "ucb")
         }
         assert proposals["log_ei"] != proposals["ucb"]  # else this test could not tell them apart
         assert proposals["alternate"] == proposals[expected], n
+
+
+def test_ucb_alone_keeps_keras_tuners_beta_and_alternating_uses_its_own():
+    assert GPSampler(acquisition="ucb").beta == 2.6
+    assert GPSampler().beta == 2.0
+    assert GPSampler(beta=3.0).beta == GPSampler(acquisition="ucb", beta=3.0).beta == 3.0
 
 
 def test_invalid_arguments():

@@ -16,7 +16,8 @@ class BayesianOptimizationOracle(Oracle):
     """Gaussian-process Bayesian optimisation with KerasTuner's arguments.
 
     ``num_initial_points`` random trials come first; ``beta`` is the exploration weight of the UCB
-    acquisition. By default (``acquisition="alternate"``) proposals alternate between log expected
+    acquisition (by default KerasTuner's 2.6 with ``acquisition="ucb"``, 2.0 when UCB alternates
+    with log EI, where it measured better: see ``GPSampler``). By default (``acquisition="alternate"``) proposals alternate between log expected
     improvement and UCB; ``"log_ei"`` or ``"ucb"`` uses one. ``alpha`` is accepted for KerasTuner
     compatibility and not used: the GP fits its observation noise from the data (with a floor of
     1e-9) instead of fixing it.
@@ -28,7 +29,7 @@ class BayesianOptimizationOracle(Oracle):
         max_trials: int | None = 10,
         num_initial_points: int | None = None,
         alpha: float = 1e-4,
-        beta: float = 2.6,
+        beta: float | None = None,
         seed: int | None = None,
         hyperparameters: HyperParameters | None = None,
         allow_new_entries: bool = True,

@@ -22,7 +22,7 @@ class BayesianOptimization(Tuner):
         max_trials: int | None = 10,
         num_initial_points: int | None = None,
         alpha: float = 1e-4,
-        beta: float = 2.6,
+        beta: float | None = None,
         seed: int | None = None,
         hyperparameters: HyperParameters | None = None,
         tune_new_entries: bool = True,
