@@ -17,8 +17,9 @@ class BayesianOptimizationOracle(Oracle):
 
     ``num_initial_points`` random trials come first; ``beta`` is the exploration weight of the UCB
     acquisition (by default KerasTuner's 2.6 with ``acquisition="ucb"``, 2.0 when UCB alternates
-    with log EI, where it measured better: see ``GPSampler``). By default (``acquisition="alternate"``) proposals alternate between log expected
-    improvement and UCB; ``"log_ei"`` or ``"ucb"`` uses one. ``alpha`` is accepted for KerasTuner
+    with log EI, where it measured better: see ``GPSampler``). By default
+    (``acquisition="alternate"``) proposals alternate between log expected improvement and UCB;
+    ``"log_ei"`` or ``"ucb"`` uses one. ``alpha`` is accepted for KerasTuner
     compatibility and not used: the GP fits its observation noise from the data (with a floor of
     1e-9) instead of fixing it.
     """
