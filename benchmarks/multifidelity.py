@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Multi-fidelity benchmark: hyperknob's Hyperband, ASHA (random, TPE or GP proposals), BOHB and
-random search with median pruning against keras-tuner's Hyperband and optuna's TPESampler with its
-HyperbandPruner, side by side, on learning-curve problems where the budget is epochs.
+"""Multi-fidelity benchmark: hyperknob's Hyperband, ASHA (random, TPE or GP proposals, or a GP
+budget model), BOHB and random search with median pruning against keras-tuner's Hyperband and
+optuna's TPESampler with its HyperbandPruner, side by side, on learning-curve problems where the
+budget is epochs.
 
     python3 benchmarks/multifidelity.py [--seeds 5] [--first-seed 0]
                                         [--problems digits,mnist1d,synthetic]
@@ -80,12 +81,19 @@ OPTIMIZERS = {
     "hk_bohb": "hyperknob BOHB",
     "hk_asha_tpe": "hyperknob ASHA + TPE",
     "hk_asha_gp": "hyperknob ASHA + GP",
+    "hk_asha_budget": "hyperknob ASHA + GP budget model",
     "hk_random_median": "hyperknob random + MedianPruner",
     "optuna_tpe_hb": "optuna TPE + HyperbandPruner",
 }
 REFERENCE = "kt_hyperband"
-ASHA_SAMPLERS = {"hk_asha": "random", "hk_asha_tpe": "tpe", "hk_asha_gp": "gp"}  # row -> ASHA's sampler
-CAPPED = (*ASHA_SAMPLERS, "hk_random_median", "optuna_tpe_hb")  # stopped when the budget is spent
+# row -> ASHA's arguments besides max_epochs (factor FACTOR unless given)
+ASHA_ROWS: dict[str, dict] = {
+    "hk_asha": {"sampler": "random"},
+    "hk_asha_tpe": {"sampler": "tpe"},
+    "hk_asha_gp": {"sampler": "gp"},
+    "hk_asha_budget": {"sampler": "gp", "budget_model": True, "factor": 2, "min_epochs": 2},
+}
+CAPPED = (*ASHA_ROWS, "hk_random_median", "optuna_tpe_hb")  # stopped when the budget is spent
 DEFAULT_PROBLEMS = ["digits", "mnist1d", "synthetic"]
 FRACTIONS = (0.25, 0.5, 1.0)
 
@@ -242,10 +250,9 @@ def keras_search(opt: str, problem, seed: int, budget: int, data, tmp: str) -> d
             tuner = hk.Hyperband(build, hyperband_iterations=1, project_name="hk", **hb_kw)
         elif opt == "hk_bohb":
             tuner = hk.BOHB(build, hyperband_iterations=1, project_name="hk", **hb_kw)
-        elif opt in ASHA_SAMPLERS:
+        elif opt in ASHA_ROWS:
             tuner = capped(hk.ASHA)(build, max_trials=100_000, project_name="hk",
-                                    sampler=ASHA_SAMPLERS[opt],
-                                    **hb_kw)
+                                    **{**hb_kw, **ASHA_ROWS[opt]})
         else:
             tuner = capped(hk.RandomSearch)(
                 build, objective="val_accuracy", max_trials=100_000, seed=seed, directory=tmp,
@@ -312,8 +319,8 @@ def synthetic_search(opt: str, seed: int, budget: int, tmp: str) -> dict:
             sim = simulate(HyperbandScheduler(**hb), synthetic_space(), curve, **kw)
         elif opt == "hk_bohb":
             sim = simulate(HyperbandScheduler(**hb, sampler="tpe"), synthetic_space(), curve, **kw)
-        elif opt in ASHA_SAMPLERS:
-            sim = simulate(ASHAScheduler(max_epochs=MAX_EPOCHS, factor=FACTOR, sampler=ASHA_SAMPLERS[opt]),
+        elif opt in ASHA_ROWS:
+            sim = simulate(ASHAScheduler(max_epochs=MAX_EPOCHS, **{"factor": FACTOR, **ASHA_ROWS[opt]}),
                            synthetic_space(), curve, max_time=budget, **kw)
         else:
             sim = simulate(RandomSampler(), synthetic_space(), curve, max_epochs=MAX_EPOCHS,

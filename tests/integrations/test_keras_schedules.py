@@ -131,3 +131,21 @@ def test_pruned_keras_trials_stop_at_once_and_keep_their_history(tmp_path, data)
     assert len([t for t in trials if t.status == TrialStatus.COMPLETED]) + len(stopped) == 8
     best = tuner.oracle.get_best_trials(1)[0]
     assert best.status == TrialStatus.COMPLETED
+
+
+def test_asha_with_a_budget_model_tunes_a_keras_model_and_resumes_with_it(tmp_path, data):
+    x, y, xv, yv = data
+    kwargs = dict(objective="val_accuracy", max_epochs=8, factor=2, min_epochs=2, sampler="gp", budget_model=True,
+                  seed=1, directory=str(tmp_path), project_name="budget")
+    tuner = kt.ASHA(build_model, max_trials=16, **kwargs)
+    tuner.search(x, y, validation_data=(xv, yv), batch_size=50, verbose=0)
+    trials = tuner.oracle.study.trials
+    assert len(trials) == 16 and all(t.status == TrialStatus.COMPLETED for t in trials)
+    assert any("tuner/trial_id" in t.values for t in trials)
+    assert all(set(t.values) <= {"units", "lr", "tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner/round",
+                                 "tuner/trial_id"} for t in trials)
+    # A second tuner on the same project continues the study with the same scheduler.
+    again = kt.ASHA(build_model, max_trials=18, **kwargs)
+    assert again.oracle.make_sampler().get_config()["budget_model"] is True
+    again.search(x, y, validation_data=(xv, yv), batch_size=50, verbose=0)
+    assert len(again.oracle.study.trials) == 18

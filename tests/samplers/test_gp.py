@@ -12,7 +12,7 @@ import scipy.optimize
 import hyperknob as hk
 from hyperknob._types import FrozenTrial, TrialStatus
 from hyperknob.samplers.base import TrialsView
-from hyperknob.samplers.gp import _YJ_GRID, GPSampler, _Snapper, _warp, _yeo_johnson, log_h
+from hyperknob.samplers.gp import _YJ_GRID, GPSampler, _Snapper, warp_losses, _yeo_johnson, log_h
 from hyperknob.samplers._gp_model import _neg_objective
 from hyperknob.space.conditions import Parent
 from hyperknob.space.encoding import UnitCubeEncoder
@@ -222,7 +222,7 @@ def test_output_warp_keeps_the_ranking_and_tames_a_long_tail():
     from scipy.stats import skew, yeojohnson
 
     y = np.random.default_rng(0).lognormal(sigma=1.5, size=60) * 100.0
-    warped = _warp(y)
+    warped = warp_losses(y)
     np.testing.assert_array_equal(np.argsort(warped, kind="stable"), np.argsort(y, kind="stable"))
     assert warped.mean() == pytest.approx(0.0, abs=1e-9) and warped.std() == pytest.approx(1.0)
     assert abs(skew(warped)) < 0.6 * abs(skew(y))

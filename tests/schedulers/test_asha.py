@@ -11,6 +11,7 @@ import hyperknob as hk
 from hyperknob._types import TrialStatus
 from hyperknob.schedulers import ASHAScheduler, HyperbandScheduler
 from hyperknob.schedulers.asha import rung_epochs
+from hyperknob.schedulers.base import SCHEDULE_KEYS
 from hyperknob.space.parameters import Float
 from hyperknob.testing.simulation import simulate
 
@@ -180,3 +181,55 @@ def test_the_model_sees_the_stopped_configurations_as_worse_than_its_rung():
     assert all(t.score == worst for t in imputed)
     promoted = {t.values.get("tuner/trial_id") for t in result.trials}
     assert not any(t.trial_id in promoted for t in imputed)
+
+
+def crossing_curve(values, epochs):
+    """Learning curves that cross: fast learners (high rate) lead after a few epochs but plateau
+    lower and decay late; the best 20-epoch configurations (rate near 0.18) are slow starters."""
+    import math
+
+    lg = math.log10(values["rate"])
+    top = 0.95 - 0.1 * (lg + 1.0) ** 2 - 0.05 * (values["x"] - 0.6) ** 2
+    speed = 0.1 * 10 ** (lg + 1.0)
+    accuracy = top - (top - 0.1) * math.exp(-3.0 * speed * epochs**0.8) - 0.003 * epochs * max(0.0, lg + 0.8)
+    return 1.0 - accuracy
+
+
+def test_a_budget_model_finds_the_slow_learners_that_end_best():
+    """With curves that cross, ranking a rung by its own budget promotes the fast learners and a
+    GP fitted on one rung proposes more of them. The budget model (one GP over configuration and
+    budget, rungs ranked by its prediction at max_epochs) gets closer to the 20-epoch optimum
+    (0.0586) within 113 epochs: median of 8 seeds 0.065 against 0.084, worst 0.073 against 0.112,
+    and no seed worse (two seeds equal)."""
+    import statistics
+
+    def best(budget_model, seed):
+        scheduler = ASHAScheduler(max_epochs=20, factor=2, min_epochs=2, sampler="gp", budget_model=budget_model)
+        return simulate(scheduler, SPACE, crossing_curve, max_time=113, seed=seed).best()
+
+    with_budget = [best(True, seed) for seed in range(8)]
+    plain = [best(False, seed) for seed in range(8)]
+    assert statistics.median(with_budget) < statistics.median(plain) - 0.01
+    assert max(with_budget) < 0.08
+    assert sum(a <= b for a, b in zip(with_budget, plain)) >= 7
+
+
+def test_the_budget_model_needs_the_gp_and_is_stored_with_the_study():
+    from hyperknob.schedulers import sampler_from_config
+
+    with pytest.raises(ValueError, match="budget_model=True .* needs sampler='gp'"):
+        ASHAScheduler(max_epochs=20, budget_model=True)
+    scheduler = ASHAScheduler(max_epochs=20, factor=2, min_epochs=2, sampler="gp", budget_model=True)
+    config = scheduler.get_config()
+    assert config["budget_model"] is True and config["sampler"] == "gp"
+    rebuilt = sampler_from_config(config["name"], config)
+    assert isinstance(rebuilt, ASHAScheduler) and rebuilt.budget_model and rebuilt.rungs == [2, 4, 8, 16, 20]
+    assert "budget_model" not in ASHAScheduler(max_epochs=20, sampler="gp").get_config()
+
+
+def test_the_budget_model_proposes_configurations_without_the_budget_input():
+    result = simulate(
+        ASHAScheduler(max_epochs=9, sampler="gp", budget_model=True), SPACE, crossing_curve, n_workers=3, max_trials=40, seed=0
+    )
+    assert len(result.trials) == 40 and result.idle_time == 0.0
+    assert all(set(t.values) <= {"x", "rate", *SCHEDULE_KEYS} for t in result.trials)

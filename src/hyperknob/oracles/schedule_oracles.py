@@ -65,7 +65,10 @@ class BOHBOracle(HyperbandOracle):
 
 class ASHAOracle(Oracle):
     """Asynchronous successive halving: rungs from ``min_epochs`` to ``max_epochs`` by ``factor``;
-    ``max_trials`` counts every run (a promotion is a trial that continues its parent)."""
+    ``max_trials`` counts every run (a promotion is a trial that continues its parent).
+    ``budget_model=True`` (with ``sampler="gp"``) fits one GP over configuration and budget that
+    proposes new configurations and ranks promotions by the predicted final score
+    (``ASHAScheduler``)."""
 
     def __init__(
         self,
@@ -81,13 +84,18 @@ class ASHAOracle(Oracle):
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int | None = 3,
         sampler: Sampler | str = "random",
+        budget_model: bool = False,
     ) -> None:
         super().__init__(**oracle_args(locals()))
         self.max_epochs = max_epochs
         self.factor = factor
         self.min_epochs = min_epochs
         self.sampler = sampler
+        self.budget_model = budget_model
         self.make_sampler()
 
     def make_sampler(self) -> Sampler:
-        return ASHAScheduler(max_epochs=self.max_epochs, factor=self.factor, min_epochs=self.min_epochs, sampler=self.sampler)
+        return ASHAScheduler(
+            max_epochs=self.max_epochs, factor=self.factor, min_epochs=self.min_epochs, sampler=self.sampler,
+            budget_model=self.budget_model,
+        )

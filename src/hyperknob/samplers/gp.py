@@ -80,7 +80,7 @@ def _yeo_johnson(y: np.ndarray, lam: np.ndarray) -> np.ndarray:
     return np.where(pos, up, down)
 
 
-def _warp(y: np.ndarray) -> np.ndarray:
+def warp_losses(y: np.ndarray) -> np.ndarray:
     """Standardised losses, made closer to normal by a Yeo-Johnson power transform whose exponent
     maximises the normal likelihood (on a grid, between 0: about a log, and 2): a long tail of bad
     values (most of Branin's range) no longer eats the model's resolution near the optimum.
@@ -260,7 +260,7 @@ class GPSampler(Sampler):
         x_obs, y_obs = self._cap(x_obs, y_obs)
         if np.ptp(y_obs) == 0.0:
             return self._random.propose(space, view, rng)
-        y = _warp(y_obs)
+        y = warp_losses(y_obs)
         x = np.where(np.isnan(x_obs), snap.fill, x_obs)
 
         fit_rows = np.arange(len(y))

@@ -10,7 +10,8 @@ decisions are the same whichever worker asks (they are made from the stored tria
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,8 @@ from hyperknob._types import FrozenTrial
 from hyperknob.samplers import Sampler, TrialsView
 from hyperknob.samplers.base import IDLE
 from hyperknob.schedulers.base import (
+    EPOCHS,
+    SCHEDULE_KEYS,
     Scheduler,
     check_int,
     check_factor,
@@ -46,10 +49,25 @@ def rung_epochs(min_epochs: int, max_epochs: int, factor: float) -> list[int]:
     return rungs
 
 
+# The extra input a budget model sees: log(epochs) / log(max_epochs), 1 at the full budget.
+BUDGET_INPUT = "tuner/budget"
+_MAX_BUDGET_FIT = 150  # results the promotion model is fitted on, at most
+
+
 class ASHAScheduler(Scheduler):
     """Asynchronous successive halving from ``min_epochs`` to ``max_epochs`` by ``factor``; new
     configurations come from ``sampler`` (random by default; ``"tpe"``/``"gp"`` for a model-based
-    ASHA). Runs until the study's ``max_trials`` (every rung's run counts as a trial) or timeout."""
+    ASHA). Runs until the study's ``max_trials`` (every rung's run counts as a trial) or timeout.
+
+    ``budget_model=True`` (with ``sampler="gp"``): one Gaussian process over the configuration
+    *and its budget* (log epochs) is fitted on every rung's results; it proposes the new
+    configurations (the acquisition is taken where the model expects the best, in practice at the
+    full budget) and it ranks each rung for promotion by its prediction at ``max_epochs`` instead
+    of the result at the rung's own budget. The top 1/``factor`` of a rung is still what may be
+    promoted, only "top" is what the model expects at the end. This is MOBSTER's model (Klein et
+    al., 2020: ASHA with a GP over configuration and resource) with promotions ranked by the
+    predicted final value (as DyHPO, Wistuba et al. 2022, does with its learning-curve model). It
+    is for problems whose early rankings mislead (slow learners that end best)."""
 
     name = "asha"
 
@@ -60,8 +78,18 @@ class ASHAScheduler(Scheduler):
         min_epochs: int = 1,
         sampler: Sampler | str = "random",
         min_points_in_model: int | None = None,
+        budget_model: bool = False,
     ) -> None:
+        if budget_model:
+            from hyperknob.samplers.gp import GPSampler
+
+            if not (sampler == "gp" or isinstance(sampler, GPSampler)):
+                raise ValueError(
+                    f"budget_model=True fits a Gaussian process over configurations and budgets and needs "
+                    f"sampler='gp' (or a GPSampler), received sampler={sampler!r}."
+                )
         super().__init__(sampler, min_points_in_model)
+        self.budget_model = bool(budget_model)
         check_int("max_epochs", max_epochs)
         check_int("min_epochs", min_epochs)
         check_factor(factor)
@@ -84,9 +112,15 @@ class ASHAScheduler(Scheduler):
         self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator
     ) -> dict[str, Any] | str | None:
         rungs = self._by_rung(view.trials)
+        predict = self._final_predictor(space, view) if self.budget_model else None
         for k in range(len(rungs) - 2, -1, -1):
             promoted = {parent_of(t) for t in rungs[k + 1]}
-            scored = ranked([t for t in rungs[k] if is_scored(t)], view.direction)
+            scored = [t for t in rungs[k] if is_scored(t)]
+            if predict is not None and scored:
+                mean = predict(scored)  # lower is better
+                scored = [scored[i] for i in np.argsort(mean, kind="stable")]
+            else:
+                scored = ranked(scored, view.direction)
             top = scored[: int(len(scored) // self.factor)]
             for trial in top:
                 if trial.trial_id not in promoted:
@@ -99,6 +133,60 @@ class ASHAScheduler(Scheduler):
         if values == IDLE:
             return IDLE
         return {**values, **schedule_values(self.rungs[0], 0, 0, 0)}  # type: ignore[dict-item]
+
+    # --- budget_model: one GP over (configuration, budget) ---------------------------------------
+    def _budget_input(self, trial: FrozenTrial, full: bool = False) -> float:
+        epochs = self.max_epochs if full else int(trial.values.get(EPOCHS, self.max_epochs))
+        return 1.0 if self.max_epochs <= 1 else math.log(max(epochs, 1)) / math.log(self.max_epochs)
+
+    def new_configuration(
+        self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator
+    ) -> dict[str, Any] | str | None:
+        if not self.budget_model:
+            return super().new_configuration(space, view, rng)
+        from hyperknob.space.parameters import Float
+
+        # Every trial, each with its budget as one more input: the GP fits all rungs' results
+        # and its acquisition is optimised over configuration and budget together.
+        augmented = [*space, Float(BUDGET_INPUT, 0.0, 1.0)]
+        tagged = [dataclasses.replace(t, values={**t.values, BUDGET_INPUT: self._budget_input(t)}) for t in view.trials]
+        values = self.sampler.propose(augmented, TrialsView(tagged, view.number, view.direction), rng)
+        if values is None or values == IDLE:
+            return values
+        return {k: v for k, v in values.items() if k not in SCHEDULE_KEYS and k != BUDGET_INPUT}
+
+    def _final_predictor(
+        self, space: Sequence[HyperParameter], view: TrialsView
+    ) -> Callable[[Sequence[FrozenTrial]], np.ndarray] | None:
+        """The budget model's mean at ``max_epochs`` (lower is better) for given trials, or None
+        while fewer results than the sampler models from exist."""
+        from hyperknob.samplers._gp_model import fit_gp
+        from hyperknob.samplers.gp import warp_losses
+        from hyperknob.space.encoding import UnitCubeEncoder
+        from hyperknob.space.parameters import Float
+
+        results = [t for t in view.finished() if is_scored(t)]
+        if len(results) < self._points_needed(space):
+            return None
+        if len(results) > _MAX_BUDGET_FIT:  # the best half and the most recent half, as the GP sampler
+            order = sorted(range(len(results)), key=lambda i: float(results[i].score) * (-1 if view.direction == "max" else 1))  # type: ignore[arg-type]
+            keep = set(order[: _MAX_BUDGET_FIT // 2]) | set(range(len(results) - _MAX_BUDGET_FIT // 2, len(results)))
+            results = [results[i] for i in sorted(keep)]
+        encoder = UnitCubeEncoder([*space, Float(BUDGET_INPUT, 0.0, 1.0)])
+
+        def inputs(trials: Sequence[FrozenTrial], full: bool) -> np.ndarray:
+            x = np.array([encoder.encode({**t.values, BUDGET_INPUT: self._budget_input(t, full)}) for t in trials])
+            return np.nan_to_num(x, nan=0.5)  # an inactive conditional parameter
+
+        y = np.array([float(t.score) for t in results])  # type: ignore[arg-type]
+        if view.direction == "max":
+            y = -y
+        if np.ptp(y) == 0.0:
+            return None
+        # The fit is a pure function of the results (its restarts draw from a fixed seed), so the
+        # promotion a worker is given does not depend on which worker asks.
+        gp = fit_gp(inputs(results, False), warp_losses(y), np.random.default_rng(0))
+        return lambda trials: gp.predict(inputs(trials, True))[0]
 
     def _model_trials(self, space: Sequence[HyperParameter], view: TrialsView) -> list[FrozenTrial]:
         """The results a model-based sampler is fitted on: those of the highest rung with enough of
@@ -160,4 +248,7 @@ class ASHAScheduler(Scheduler):
         return "ASHA has no configuration left to start and nothing to promote"
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "max_epochs": self.max_epochs, "factor": self.factor, "min_epochs": self.min_epochs}
+        config = {**super().get_config(), "max_epochs": self.max_epochs, "factor": self.factor, "min_epochs": self.min_epochs}
+        if self.budget_model:
+            config["budget_model"] = True
+        return config

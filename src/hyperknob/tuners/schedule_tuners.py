@@ -82,7 +82,9 @@ class BOHB(Hyperband):
 
 
 class ASHA(ScheduledTuner):
-    """Asynchronous successive halving; ``max_trials`` counts every run, promotions included."""
+    """Asynchronous successive halving; ``max_trials`` counts every run, promotions included.
+    ``sampler="gp", budget_model=True``: one GP over configuration and budget proposes and ranks
+    promotions by the predicted final score (for learning curves that cross)."""
 
     def __init__(
         self,
@@ -99,6 +101,7 @@ class ASHA(ScheduledTuner):
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int | None = 3,
         sampler: Sampler | str = "random",
+        budget_model: bool = False,
         **kwargs: Any,
     ) -> None:
         oracle = ASHAOracle(**oracle_arguments(locals()))
