@@ -233,3 +233,16 @@ def test_the_budget_model_proposes_configurations_without_the_budget_input():
     )
     assert len(result.trials) == 40 and result.idle_time == 0.0
     assert all(set(t.values) <= {"x", "rate", *SCHEDULE_KEYS} for t in result.trials)
+
+
+def test_the_budget_model_never_starts_a_configuration_twice():
+    """The GP sees the budget as one more input, so a configuration already started looks new to
+    it at another budget; a small discrete space shows whether the scheduler still starts each
+    configuration once, and then ends."""
+    from hyperknob.space.parameters import Choice, Int
+
+    space = [Choice("a", ["p", "q", "r", "s"]), Int("b", 1, 4)]
+    curve = lambda v, e: abs(v["b"] - 3) + 0.5 * (v["a"] == "q") + 1.0 / e  # noqa: E731
+    result = simulate(ASHAScheduler(max_epochs=8, factor=2, sampler="gp", budget_model=True), space, curve, seed=0)
+    started = [(t.values["a"], t.values["b"]) for t in result.trials if "tuner/trial_id" not in t.values]
+    assert len(started) == len(set(started)) == 16

@@ -19,6 +19,7 @@ import numpy as np
 from hyperknob._types import FrozenTrial
 from hyperknob.samplers import Sampler, TrialsView
 from hyperknob.samplers.base import IDLE
+from hyperknob.samplers.random import RandomSampler
 from hyperknob.schedulers.base import (
     EPOCHS,
     SCHEDULE_KEYS,
@@ -33,6 +34,7 @@ from hyperknob.schedulers.base import (
     schedule_values,
 )
 from hyperknob.space.parameters import HyperParameter
+from hyperknob.space.search_space import config_key
 
 __all__ = ["ASHAScheduler", "rung_epochs"]
 
@@ -153,7 +155,12 @@ class ASHAScheduler(Scheduler):
         values = self.sampler.propose(augmented, TrialsView(tagged, view.number, view.direction), rng)
         if values is None or values == IDLE:
             return values
-        return {k: v for k, v in values.items() if k not in SCHEDULE_KEYS and k != BUDGET_INPUT}
+        values = {k: v for k, v in values.items() if k not in SCHEDULE_KEYS and k != BUDGET_INPUT}
+        if config_key(values) in view.tried_keys(space):
+            # Seen with its budget, a configuration already started looks new to the GP at another
+            # budget; a random untried one instead (None once the space is exhausted).
+            return RandomSampler().propose(space, view, rng)
+        return values
 
     def _final_predictor(
         self, space: Sequence[HyperParameter], view: TrialsView
