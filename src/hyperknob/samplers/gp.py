@@ -70,6 +70,16 @@ def log_h(z: np.ndarray) -> np.ndarray:
     return out
 
 
+def best_and_recent(y: np.ndarray, limit: int) -> np.ndarray:
+    """Indices, in order, of at most ``limit`` of the losses ``y``: the best half and the most
+    recent half. A long history keeps the GP's cost bounded without forgetting where it did well
+    or what it learned last."""
+    if len(y) <= limit:
+        return np.arange(len(y))
+    order = np.argsort(y, kind="stable")
+    return np.unique(np.concatenate([order[: limit // 2], np.arange(len(y) - limit // 2, len(y))]))
+
+
 def _yeo_johnson(y: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """The Yeo-Johnson transform of ``y`` (n,) for each exponent in ``lam`` (k,): shape (k, n).
     The exponents must avoid exactly 0 and 2 (the log cases)."""
@@ -263,10 +273,7 @@ class GPSampler(Sampler):
         y = warp_losses(y_obs)
         x = np.where(np.isnan(x_obs), snap.fill, x_obs)
 
-        fit_rows = np.arange(len(y))
-        if len(y) > _MAX_FIT:
-            order = np.argsort(y, kind="stable")
-            fit_rows = np.unique(np.concatenate([order[: _MAX_FIT // 2], np.arange(len(y) - _MAX_FIT // 2, len(y))]))
+        fit_rows = best_and_recent(y, _MAX_FIT)
         gp = fit_gp(x[fit_rows], y[fit_rows], rng)
         best = float(y.min())
 
@@ -304,10 +311,7 @@ class GPSampler(Sampler):
     # --- parts --------------------------------------------------------------------------------
     @staticmethod
     def _cap(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if len(y) <= _MAX_HISTORY:
-            return x, y
-        order = np.argsort(y, kind="stable")
-        keep = np.unique(np.concatenate([order[: _MAX_HISTORY // 2], np.arange(len(y) - _MAX_HISTORY // 2, len(y))]))
+        keep = best_and_recent(y, _MAX_HISTORY)
         return x[keep], y[keep]
 
     def _candidates(

@@ -10,6 +10,7 @@ decisions are the same whichever worker asks (they are made from the stored tria
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -114,11 +115,13 @@ class ASHAScheduler(Scheduler):
         self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator
     ) -> dict[str, Any] | str | None:
         rungs = self._by_rung(view.trials)
-        predict = self._final_predictor(space, view) if self.budget_model else None
+        # The budget model is fitted only when a rung has a top to rank, and once per decision.
+        final_predictor = functools.cache(lambda: self._final_predictor(space, view))
         for k in range(len(rungs) - 2, -1, -1):
             promoted = {parent_of(t) for t in rungs[k + 1]}
             scored = [t for t in rungs[k] if is_scored(t)]
-            if predict is not None and scored:
+            predict = final_predictor() if self.budget_model and len(scored) >= self.factor else None
+            if predict is not None:
                 mean = predict(scored)  # lower is better
                 scored = [scored[i] for i in np.argsort(mean, kind="stable")]
             else:
@@ -168,26 +171,24 @@ class ASHAScheduler(Scheduler):
         """The budget model's mean at ``max_epochs`` (lower is better) for given trials, or None
         while fewer results than the sampler models from exist."""
         from hyperknob.samplers._gp_model import fit_gp
-        from hyperknob.samplers.gp import warp_losses
+        from hyperknob.samplers.gp import best_and_recent, warp_losses
         from hyperknob.space.encoding import UnitCubeEncoder
         from hyperknob.space.parameters import Float
 
         results = [t for t in view.finished() if is_scored(t)]
         if len(results) < self._points_needed(space):
             return None
-        if len(results) > _MAX_BUDGET_FIT:  # the best half and the most recent half, as the GP sampler
-            order = sorted(range(len(results)), key=lambda i: float(results[i].score) * (-1 if view.direction == "max" else 1))  # type: ignore[arg-type]
-            keep = set(order[: _MAX_BUDGET_FIT // 2]) | set(range(len(results) - _MAX_BUDGET_FIT // 2, len(results)))
-            results = [results[i] for i in sorted(keep)]
+        y = np.array([float(t.score) for t in results])  # type: ignore[arg-type]
+        if view.direction == "max":
+            y = -y
+        keep = best_and_recent(y, _MAX_BUDGET_FIT)  # as the GP sampler does
+        results, y = [results[i] for i in keep], y[keep]
         encoder = UnitCubeEncoder([*space, Float(BUDGET_INPUT, 0.0, 1.0)])
 
         def inputs(trials: Sequence[FrozenTrial], full: bool) -> np.ndarray:
             x = np.array([encoder.encode({**t.values, BUDGET_INPUT: self._budget_input(t, full)}) for t in trials])
             return np.nan_to_num(x, nan=0.5)  # an inactive conditional parameter
 
-        y = np.array([float(t.score) for t in results])  # type: ignore[arg-type]
-        if view.direction == "max":
-            y = -y
         if np.ptp(y) == 0.0:
             return None
         # The fit is a pure function of the results (its restarts draw from a fixed seed), so the
