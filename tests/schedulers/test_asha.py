@@ -246,3 +246,50 @@ def test_the_budget_model_never_starts_a_configuration_twice():
     result = simulate(ASHAScheduler(max_epochs=8, factor=2, sampler="gp", budget_model=True), space, curve, seed=0)
     started = [(t.values["a"], t.values["b"]) for t in result.trials if "tuner/trial_id" not in t.values]
     assert len(started) == len(set(started)) == 16
+
+
+def test_a_model_proposal_starts_at_the_rung_its_model_was_fitted_on():
+    scheduler = ASHAScheduler(max_epochs=27, factor=3, sampler="tpe")
+    result = simulate(scheduler, SPACE, hard_curve, max_trials=150, seed=0)
+    fresh = [t for t in result.trials if "tuner/trial_id" not in t.values]
+    # Random start-up configurations start at the first rung; once a higher rung has enough results,
+    # the model is fitted there and its proposals start there.
+    assert fresh[0].values["tuner/round"] == 0 and fresh[0].values["tuner/epochs"] == 1
+    later = [t for t in fresh if t.values["tuner/round"] > 0]
+    assert later, "no proposal started above the first rung"
+    for t in later:
+        assert t.values["tuner/epochs"] == scheduler.rungs[t.values["tuner/round"]]
+        assert t.values["tuner/initial_epoch"] == 0
+    plain = simulate(ASHAScheduler(max_epochs=27, sampler="tpe", start_at_model_rung=False), SPACE, hard_curve, max_trials=150, seed=0)
+    assert all(t.values["tuner/round"] == 0 for t in plain.trials if "tuner/trial_id" not in t.values)
+    random = simulate(ASHAScheduler(max_epochs=27), SPACE, hard_curve, max_trials=150, seed=0)
+    assert all(t.values["tuner/round"] == 0 for t in random.trials if "tuner/trial_id" not in t.values)
+
+
+def test_starting_model_proposals_at_the_model_rung_finds_the_slow_learners():
+    """Curves that cross: a model fitted on a higher rung proposes configurations that are good
+    there; started at the first rung, they were judged against the fast learners and stopped.
+    Started at the model's rung: never worse on 10 seeds, better on most of those where the
+    model got past the first rung (measured: better on 5, median 0.114 against 0.126)."""
+    import statistics
+
+    def best(start, seed):
+        scheduler = ASHAScheduler(max_epochs=20, factor=3, sampler="gp", start_at_model_rung=start)
+        return simulate(scheduler, SPACE, crossing_curve, max_time=113, seed=seed).best()
+
+    new = [best(True, seed) for seed in range(10)]
+    old = [best(False, seed) for seed in range(10)]
+    assert all(a <= b for a, b in zip(new, old))
+    assert sum(a < b for a, b in zip(new, old)) >= 4
+    assert statistics.median(new) < statistics.median(old) - 0.005
+
+
+def test_start_at_model_rung_is_stored_with_the_study():
+    from hyperknob.schedulers import sampler_from_config
+
+    assert "start_at_model_rung" not in ASHAScheduler(max_epochs=20, sampler="gp").get_config()
+    config = ASHAScheduler(max_epochs=20, sampler="gp", start_at_model_rung=False).get_config()
+    rebuilt = sampler_from_config(config["name"], config)
+    assert isinstance(rebuilt, ASHAScheduler) and rebuilt.start_at_model_rung is False
+    oracle = hk.ASHAOracle(objective="loss", max_epochs=9, sampler="tpe", start_at_model_rung=False)
+    assert oracle.make_sampler().start_at_model_rung is False

@@ -67,8 +67,9 @@ class ASHAOracle(Oracle):
     """Asynchronous successive halving: rungs from ``min_epochs`` to ``max_epochs`` by ``factor``;
     ``max_trials`` counts every run (a promotion is a trial that continues its parent).
     ``budget_model=True`` (with ``sampler="gp"``) fits one GP over configuration and budget that
-    proposes new configurations and ranks promotions by the predicted final score
-    (``ASHAScheduler``)."""
+    proposes new configurations and ranks promotions by the predicted final score; with a
+    model-based sampler, a configuration the model proposes starts at the rung the model was
+    fitted on (``start_at_model_rung``; ``ASHAScheduler``)."""
 
     def __init__(
         self,
@@ -85,6 +86,7 @@ class ASHAOracle(Oracle):
         max_consecutive_failed_trials: int | None = 3,
         sampler: Sampler | str = "random",
         budget_model: bool = False,
+        start_at_model_rung: bool = True,
     ) -> None:
         super().__init__(**oracle_args(locals()))
         self.max_epochs = max_epochs
@@ -92,10 +94,11 @@ class ASHAOracle(Oracle):
         self.min_epochs = min_epochs
         self.sampler = sampler
         self.budget_model = budget_model
+        self.start_at_model_rung = start_at_model_rung
         self.make_sampler()
 
     def make_sampler(self) -> Sampler:
         return ASHAScheduler(
             max_epochs=self.max_epochs, factor=self.factor, min_epochs=self.min_epochs, sampler=self.sampler,
-            budget_model=self.budget_model,
+            budget_model=self.budget_model, start_at_model_rung=self.start_at_model_rung,
         )

@@ -3,8 +3,9 @@
 Rungs train ``min_epochs``, ``min_epochs * factor``, ... up to ``max_epochs``. Whenever a worker
 asks, the best trial of the highest rung that is in the top 1/``factor`` of its rung and not yet
 promoted continues to the next rung; if there is none, a new configuration starts at the lowest
-rung. Nobody waits for a rung to fill, so a worker is never idle while there is work, and the
-decisions are the same whichever worker asks (they are made from the stored trials only).
+rung (a model's proposal: at the rung the model was fitted on). Nobody waits for a rung to fill,
+so a worker is never idle while there is work, and the decisions are the same whichever worker
+asks (they are made from the stored trials only).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from hyperknob._types import FrozenTrial
 from hyperknob.samplers import Sampler, TrialsView
 from hyperknob.samplers.base import IDLE
+from hyperknob.samplers.grid import GridSampler
 from hyperknob.samplers.random import RandomSampler
 from hyperknob.schedulers.base import (
     EPOCHS,
@@ -70,7 +72,15 @@ class ASHAScheduler(Scheduler):
     promoted, only "top" is what the model expects at the end. This is MOBSTER's model (Klein et
     al., 2020: ASHA with a GP over configuration and resource) with promotions ranked by the
     predicted final value (as DyHPO, Wistuba et al. 2022, does with its learning-curve model). It
-    is for problems whose early rankings mislead (slow learners that end best)."""
+    is for problems whose early rankings mislead (slow learners that end best).
+
+    ``start_at_model_rung`` (default True; used only with a model-based sampler and without the
+    budget model): a new configuration proposed by a model fitted on rung ``k``'s results starts
+    at rung ``k``'s epochs, not at the first rung. The model predicts how a configuration does at
+    that rung's budget; started at the first rung, its proposal is judged at a budget the model
+    knows nothing about, against fast learners, and slow learners that end best are stopped
+    there (docs/schedules.md has the measurements). Random start-up configurations still start
+    at the first rung."""
 
     name = "asha"
 
@@ -82,6 +92,7 @@ class ASHAScheduler(Scheduler):
         sampler: Sampler | str = "random",
         min_points_in_model: int | None = None,
         budget_model: bool = False,
+        start_at_model_rung: bool = True,
     ) -> None:
         if budget_model:
             from hyperknob.samplers.gp import GPSampler
@@ -93,6 +104,7 @@ class ASHAScheduler(Scheduler):
                 )
         super().__init__(sampler, min_points_in_model)
         self.budget_model = bool(budget_model)
+        self.start_at_model_rung = bool(start_at_model_rung)
         check_int("max_epochs", max_epochs)
         check_int("min_epochs", min_epochs)
         check_factor(factor)
@@ -137,7 +149,16 @@ class ASHAScheduler(Scheduler):
             return self._finish_rungs(rungs, view.direction)
         if values == IDLE:
             return IDLE
-        return {**values, **schedule_values(self.rungs[0], 0, 0, 0)}  # type: ignore[dict-item]
+        start = self._start_rung(space, view)
+        return {**values, **schedule_values(self.rungs[start], 0, 0, start)}  # type: ignore[dict-item]
+
+    def _start_rung(self, space: Sequence[HyperParameter], view: TrialsView) -> int:
+        """The rung a new configuration starts at: the one its model was fitted on (see the class
+        docstring), or the first."""
+        if not self.start_at_model_rung or self.budget_model or isinstance(self.sampler, (RandomSampler, GridSampler)):
+            return 0
+        rung = self._model_rung(space, self._by_rung(view.finished()))
+        return 0 if rung is None else rung
 
     # --- budget_model: one GP over (configuration, budget) ---------------------------------------
     def _budget_input(self, trial: FrozenTrial, full: bool = False) -> float:
@@ -214,20 +235,26 @@ class ASHAScheduler(Scheduler):
         benchmark's synthetic curves, whose early ranking misleads, it loses about 0.002 of final
         accuracy (docs/multifidelity-benchmark.md)."""
         rungs = self._by_rung(view.finished())
-        everything = self._by_rung(view.trials)  # a running promotion counts as promoted
-        needed = self._points_needed(space)
+        k = self._model_rung(space, rungs)
+        if k is None:
+            return []
+        results = [t for t in rungs[k] if is_scored(t)]
+        if k == 0:
+            return results
         direction = view.direction
+        worst = min if direction == "max" else max
+        floor = worst(float(t.score) for t in results)  # type: ignore[arg-type]
+        everything = self._by_rung(view.trials)  # a running promotion counts as promoted
+        behind = self._left_behind(rungs, everything, k, direction)
+        return results + [dataclasses.replace(t, score=floor) for t in behind]
+
+    def _model_rung(self, space: Sequence[HyperParameter], rungs: list[list[FrozenTrial]]) -> int | None:
+        """The highest rung with enough results for the model, or None."""
+        needed = self._points_needed(space)
         for k in range(len(rungs) - 1, -1, -1):
-            results = [t for t in rungs[k] if is_scored(t)]
-            if len(results) < needed:
-                continue
-            if k == 0:
-                return results
-            worst = min if direction == "max" else max
-            floor = worst(float(t.score) for t in results)  # type: ignore[arg-type]
-            behind = self._left_behind(rungs, everything, k, direction)
-            return results + [dataclasses.replace(t, score=floor) for t in behind]
-        return []
+            if sum(1 for t in rungs[k] if is_scored(t)) >= needed:
+                return k
+        return None
 
     def _left_behind(
         self, rungs: list[list[FrozenTrial]], everything: list[list[FrozenTrial]], k: int, direction: str
@@ -259,4 +286,6 @@ class ASHAScheduler(Scheduler):
         config = {**super().get_config(), "max_epochs": self.max_epochs, "factor": self.factor, "min_epochs": self.min_epochs}
         if self.budget_model:
             config["budget_model"] = True
+        if not self.start_at_model_rung:
+            config["start_at_model_rung"] = False
         return config

@@ -84,7 +84,9 @@ class BOHB(Hyperband):
 class ASHA(ScheduledTuner):
     """Asynchronous successive halving; ``max_trials`` counts every run, promotions included.
     ``sampler="gp", budget_model=True``: one GP over configuration and budget proposes and ranks
-    promotions by the predicted final score (for learning curves that cross)."""
+    promotions by the predicted final score (for learning curves that cross). With a model-based
+    sampler, a configuration the model proposes starts at the rung the model was fitted on
+    (``start_at_model_rung=True``, the default; ``ASHAScheduler`` says why)."""
 
     def __init__(
         self,
@@ -102,6 +104,7 @@ class ASHA(ScheduledTuner):
         max_consecutive_failed_trials: int | None = 3,
         sampler: Sampler | str = "random",
         budget_model: bool = False,
+        start_at_model_rung: bool = True,
         **kwargs: Any,
     ) -> None:
         oracle = ASHAOracle(**oracle_arguments(locals()))
