@@ -68,8 +68,9 @@ class ASHAOracle(Oracle):
     ``max_trials`` counts every run (a promotion is a trial that continues its parent).
     ``budget_model=True`` (with ``sampler="gp"``) fits one GP over configuration and budget that
     proposes new configurations and ranks promotions by the predicted final score; with a
-    model-based sampler, a configuration the model proposes starts at the rung the model was
-    fitted on (``start_at_model_rung``; ``ASHAScheduler``)."""
+    model-based sampler, the model is fitted from the second rung up (``min_model_rung``) and a
+    configuration it proposes starts at the rung it was fitted on (``start_at_model_rung``;
+    ``ASHAScheduler`` says why)."""
 
     def __init__(
         self,
@@ -87,6 +88,7 @@ class ASHAOracle(Oracle):
         sampler: Sampler | str = "random",
         budget_model: bool = False,
         start_at_model_rung: bool = True,
+        min_model_rung: int = 1,
     ) -> None:
         super().__init__(**oracle_args(locals()))
         self.max_epochs = max_epochs
@@ -95,10 +97,12 @@ class ASHAOracle(Oracle):
         self.sampler = sampler
         self.budget_model = budget_model
         self.start_at_model_rung = start_at_model_rung
+        self.min_model_rung = min_model_rung
         self.make_sampler()
 
     def make_sampler(self) -> Sampler:
         return ASHAScheduler(
             max_epochs=self.max_epochs, factor=self.factor, min_epochs=self.min_epochs, sampler=self.sampler,
             budget_model=self.budget_model, start_at_model_rung=self.start_at_model_rung,
+            min_model_rung=self.min_model_rung,
         )
