@@ -199,9 +199,8 @@ def test_a_budget_model_finds_the_slow_learners_that_end_best():
     """With curves that cross, ranking a rung by its own budget promotes the fast learners and a
     GP fitted on one rung proposes more of them. The budget model (one GP over configuration and
     budget, rungs ranked by its prediction at max_epochs) gets closer to the 20-epoch optimum
-    (0.0586) within 113 epochs: median of 8 seeds 0.065 against 0.070, worst 0.073 against 0.103,
-    and no seed worse (four seeds equal). (Before model-based ASHA left the first rung out of its
-    model and started proposals at the model's rung, the plain GP's median was 0.084.)"""
+    (0.0586) within 113 epochs: median of 8 seeds 0.065 against 0.084, worst 0.073 against 0.112,
+    and no seed worse (two seeds equal)."""
     import statistics
 
     def best(budget_model, seed):
@@ -210,8 +209,8 @@ def test_a_budget_model_finds_the_slow_learners_that_end_best():
 
     with_budget = [best(True, seed) for seed in range(8)]
     plain = [best(False, seed) for seed in range(8)]
-    assert statistics.median(with_budget) < statistics.median(plain) - 0.004
-    assert max(with_budget) < 0.08 < max(plain)
+    assert statistics.median(with_budget) < statistics.median(plain) - 0.01
+    assert max(with_budget) < 0.08
     assert sum(a <= b for a, b in zip(with_budget, plain)) >= 7
 
 
@@ -271,12 +270,11 @@ def test_starting_model_proposals_at_the_model_rung_finds_the_slow_learners():
     """Curves that cross: a model fitted on a higher rung proposes configurations that are good
     there; started at the first rung, they were judged against the fast learners and stopped.
     Started at the model's rung: never worse on 10 seeds, better on most of those where the
-    model got past the first rung (measured: better on 5, median 0.114 against 0.126). The model
-    may use the first rung here (min_model_rung=0), so the start is the only difference."""
+    model got past the first rung (measured: better on 5, median 0.114 against 0.126)."""
     import statistics
 
     def best(start, seed):
-        scheduler = ASHAScheduler(max_epochs=20, factor=3, sampler="gp", start_at_model_rung=start, min_model_rung=0)
+        scheduler = ASHAScheduler(max_epochs=20, factor=3, sampler="gp", start_at_model_rung=start)
         return simulate(scheduler, SPACE, crossing_curve, max_time=113, seed=seed).best()
 
     new = [best(True, seed) for seed in range(10)]
@@ -290,18 +288,18 @@ def test_start_at_model_rung_and_min_model_rung_are_stored_with_the_study():
     from hyperknob.schedulers import sampler_from_config
 
     assert "start_at_model_rung" not in ASHAScheduler(max_epochs=20, sampler="gp").get_config()
-    config = ASHAScheduler(max_epochs=20, sampler="gp", start_at_model_rung=False, min_model_rung=0).get_config()
+    config = ASHAScheduler(max_epochs=20, sampler="gp", start_at_model_rung=False, min_model_rung=1).get_config()
     rebuilt = sampler_from_config(config["name"], config)
-    assert isinstance(rebuilt, ASHAScheduler) and rebuilt.start_at_model_rung is False and rebuilt.min_model_rung == 0
-    oracle = hk.ASHAOracle(objective="loss", max_epochs=9, sampler="tpe", start_at_model_rung=False, min_model_rung=0)
-    assert oracle.make_sampler().start_at_model_rung is False and oracle.make_sampler().min_model_rung == 0
+    assert isinstance(rebuilt, ASHAScheduler) and rebuilt.start_at_model_rung is False and rebuilt.min_model_rung == 1
+    oracle = hk.ASHAOracle(objective="loss", max_epochs=9, sampler="tpe", start_at_model_rung=False, min_model_rung=1)
+    assert oracle.make_sampler().start_at_model_rung is False and oracle.make_sampler().min_model_rung == 1
 
 
 def test_the_model_leaves_the_first_rung_out():
     """Curves that cross: after one epoch the fast learners lead, so a model fitted on the first
     rung proposes fast learners, they crowd the first rung and only they are promoted (on one
-    MNIST-1D seed the search never left them). Fitted from the second rung on (the default,
-    min_model_rung=1), model-based ASHA gets closer to the 20-epoch optimum within 113 epochs on
+    MNIST-1D seed the search never left them). Fitted from the second rung on
+    (min_model_rung=1), model-based ASHA gets closer to the 20-epoch optimum within 113 epochs on
     8 of 10 seeds and is worse on none (median 0.104 against 0.114)."""
     import statistics
 
@@ -314,7 +312,7 @@ def test_the_model_leaves_the_first_rung_out():
     assert all(a <= b for a, b in zip(new, old))
     assert sum(a < b for a, b in zip(new, old)) >= 6
     assert statistics.median(new) < statistics.median(old) - 0.005
-    fitted = ASHAScheduler(max_epochs=27, sampler="tpe")
+    fitted = ASHAScheduler(max_epochs=27, sampler="tpe", min_model_rung=1)
     result = simulate(fitted, SPACE, hard_curve, max_trials=150, seed=0)
     from hyperknob.samplers import TrialsView
 

@@ -68,9 +68,9 @@ class ASHAOracle(Oracle):
     ``max_trials`` counts every run (a promotion is a trial that continues its parent).
     ``budget_model=True`` (with ``sampler="gp"``) fits one GP over configuration and budget that
     proposes new configurations and ranks promotions by the predicted final score; with a
-    model-based sampler, the model is fitted from the second rung up (``min_model_rung``) and a
-    configuration it proposes starts at the rung it was fitted on (``start_at_model_rung``;
-    ``ASHAScheduler`` says why)."""
+    model-based sampler, a configuration the model proposes starts at the rung the model was
+    fitted on (``start_at_model_rung``); ``min_model_rung`` is the lowest rung it is fitted on
+    (``ASHAScheduler`` says why)."""
 
     def __init__(
         self,
@@ -88,7 +88,7 @@ class ASHAOracle(Oracle):
         sampler: Sampler | str = "random",
         budget_model: bool = False,
         start_at_model_rung: bool = True,
-        min_model_rung: int = 1,
+        min_model_rung: int = 0,
     ) -> None:
         super().__init__(**oracle_args(locals()))
         self.max_epochs = max_epochs

@@ -85,9 +85,9 @@ class ASHA(ScheduledTuner):
     """Asynchronous successive halving; ``max_trials`` counts every run, promotions included.
     ``sampler="gp", budget_model=True``: one GP over configuration and budget proposes and ranks
     promotions by the predicted final score (for learning curves that cross). With a model-based
-    sampler, the model is fitted from the second rung up (``min_model_rung=1``) and a
-    configuration it proposes starts at the rung it was fitted on (``start_at_model_rung=True``;
-    ``ASHAScheduler`` says why)."""
+    sampler, a configuration the model proposes starts at the rung the model was fitted on
+    (``start_at_model_rung=True``); ``min_model_rung`` is the lowest rung it is fitted on
+    (``ASHAScheduler`` says why)."""
 
     def __init__(
         self,
@@ -106,7 +106,7 @@ class ASHA(ScheduledTuner):
         sampler: Sampler | str = "random",
         budget_model: bool = False,
         start_at_model_rung: bool = True,
-        min_model_rung: int = 1,
+        min_model_rung: int = 0,
         **kwargs: Any,
     ) -> None:
         oracle = ASHAOracle(**oracle_arguments(locals()))
