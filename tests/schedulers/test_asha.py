@@ -199,8 +199,9 @@ def test_a_budget_model_finds_the_slow_learners_that_end_best():
     """With curves that cross, ranking a rung by its own budget promotes the fast learners and a
     GP fitted on one rung proposes more of them. The budget model (one GP over configuration and
     budget, rungs ranked by its prediction at max_epochs) gets closer to the 20-epoch optimum
-    (0.0586) within 113 epochs: median of 8 seeds 0.065 against 0.084, worst 0.073 against 0.112,
-    and no seed worse (two seeds equal)."""
+    (0.0586) within 113 epochs than plain ASHA + GP (fitted from its second rung, the default):
+    median of 8 seeds 0.065 against 0.070, worst 0.073 against 0.103, better on 5 seeds and worse
+    on none (against ASHA + GP fitted from the first rung: 0.084, worst 0.106, better on 6)."""
     import statistics
 
     def best(budget_model, seed):
@@ -209,9 +210,10 @@ def test_a_budget_model_finds_the_slow_learners_that_end_best():
 
     with_budget = [best(True, seed) for seed in range(8)]
     plain = [best(False, seed) for seed in range(8)]
-    assert statistics.median(with_budget) < statistics.median(plain) - 0.01
-    assert max(with_budget) < 0.08
-    assert sum(a <= b for a, b in zip(with_budget, plain)) >= 7
+    assert statistics.median(with_budget) < statistics.median(plain) - 0.004
+    assert max(with_budget) < 0.08 < max(plain)
+    assert all(a <= b for a, b in zip(with_budget, plain))
+    assert sum(a < b for a, b in zip(with_budget, plain)) >= 4
 
 
 def test_the_budget_model_needs_the_gp_and_is_stored_with_the_study():
@@ -271,11 +273,13 @@ def test_starting_model_proposals_at_the_model_rung_finds_the_slow_learners():
     """Curves that cross: a model fitted on a higher rung proposes configurations that are good
     there; started at the first rung, they were judged against the fast learners and stopped.
     Started at the model's rung: never worse on 10 seeds, better on most of those where the
-    model got past the first rung (measured: better on 5, median 0.114 against 0.126)."""
+    model got past the first rung (measured: better on 5, median 0.114 against 0.126). Measured
+    with the model fitted from the first rung (min_model_rung=0): fitted from the second (the
+    default), it rarely gets a higher rung within this budget and the two nearly coincide."""
     import statistics
 
     def best(start, seed):
-        scheduler = ASHAScheduler(max_epochs=20, factor=3, sampler="gp", start_at_model_rung=start)
+        scheduler = ASHAScheduler(max_epochs=20, factor=3, sampler="gp", start_at_model_rung=start, min_model_rung=0)
         return simulate(scheduler, SPACE, crossing_curve, max_time=113, seed=seed).best()
 
     new = [best(True, seed) for seed in range(10)]
@@ -294,13 +298,20 @@ def test_start_at_model_rung_and_min_model_rung_are_stored_with_the_study():
     assert isinstance(rebuilt, ASHAScheduler) and rebuilt.start_at_model_rung is False and rebuilt.min_model_rung == 1
     oracle = hk.ASHAOracle(objective="loss", max_epochs=9, sampler="tpe", start_at_model_rung=False, min_model_rung=1)
     assert oracle.make_sampler().start_at_model_rung is False and oracle.make_sampler().min_model_rung == 1
+    # The default became 1; studies stored before kept the key only when it was nonzero, so a
+    # stored config without it was made with 0 and is rebuilt with 0.
+    assert ASHAScheduler(max_epochs=20, sampler="gp").get_config()["min_model_rung"] == 1
+    assert hk.ASHAOracle(objective="loss", max_epochs=9, sampler="gp").make_sampler().min_model_rung == 1
+    older = {k: v for k, v in ASHAScheduler(max_epochs=20, sampler="gp").get_config().items() if k != "min_model_rung"}
+    assert sampler_from_config("asha", older).min_model_rung == 0
+    assert sampler_from_config("asha", {**older, "min_model_rung": 1}).min_model_rung == 1
 
 
 def test_the_model_leaves_the_first_rung_out():
     """Curves that cross: after one epoch the fast learners lead, so a model fitted on the first
     rung proposes fast learners, they crowd the first rung and only they are promoted (on one
-    MNIST-1D seed the search never left them). Fitted from the second rung on
-    (min_model_rung=1), model-based ASHA gets closer to the 20-epoch optimum within 113 epochs on
+    MNIST-1D seeds the search never left them). Fitted from the second rung on
+    (min_model_rung=1, the default), model-based ASHA gets closer to the 20-epoch optimum within 113 epochs on
     8 of 10 seeds and is worse on none (median 0.104 against 0.114)."""
     import statistics
 
@@ -314,16 +325,16 @@ def test_the_model_leaves_the_first_rung_out():
     assert sum(a < b for a, b in zip(new, old)) >= 6
     assert statistics.median(new) < statistics.median(old) - 0.005
     # Early in a search the first rung has enough results for a model and the second not yet:
-    # by default the model is fitted on the first rung, with min_model_rung=1 there is none.
+    # with min_model_rung=0 the model is fitted on the first rung; by default there is none yet.
+    first = ASHAScheduler(max_epochs=27, sampler="tpe", min_model_rung=0)
     default = ASHAScheduler(max_epochs=27, sampler="tpe")
-    skipping = ASHAScheduler(max_epochs=27, sampler="tpe", min_model_rung=1)
-    trials = simulate(default, SPACE, hard_curve, max_trials=150, seed=0).trials
-    needed = default._points_needed(SPACE)
+    trials = simulate(first, SPACE, hard_curve, max_trials=150, seed=0).trials
+    needed = first._points_needed(SPACE)
     for n in range(1, len(trials) + 1):
-        rungs = default._by_rung([t for t in trials[:n] if t.status == TrialStatus.COMPLETED])
+        rungs = first._by_rung([t for t in trials[:n] if t.status == TrialStatus.COMPLETED])
         if len(rungs[0]) >= needed:
             break
     assert len(rungs[1]) < needed
-    assert default._model_rung(SPACE, rungs) == 0 and skipping._model_rung(SPACE, rungs) is None
+    assert first._model_rung(SPACE, rungs) == 0 and default._model_rung(SPACE, rungs) is None
     with pytest.raises(ValueError, match="min_model_rung"):
         ASHAScheduler(max_epochs=20, sampler="gp", min_model_rung=-1)

@@ -70,7 +70,7 @@ class ASHAOracle(Oracle):
     proposes new configurations and ranks promotions by the predicted final score; with a
     model-based sampler, a configuration the model proposes starts at the rung the model was
     fitted on (``start_at_model_rung``); ``min_model_rung`` is the lowest rung it is fitted on
-    (``ASHAScheduler`` says why)."""
+    (default 1, the second; ``ASHAScheduler`` says why)."""
 
     def __init__(
         self,
@@ -88,7 +88,7 @@ class ASHAOracle(Oracle):
         sampler: Sampler | str = "random",
         budget_model: bool = False,
         start_at_model_rung: bool = True,
-        min_model_rung: int = 0,
+        min_model_rung: int = 1,
     ) -> None:
         super().__init__(**oracle_args(locals()))
         self.max_epochs = max_epochs

@@ -33,6 +33,7 @@ _SCHEDULERS: dict[str, type[Scheduler]] = {"hyperband": HyperbandScheduler, "ash
 def sampler_from_config(name: str, config: dict[str, Any] | None = None) -> Sampler:
     """The sampler or scheduler a stored study was created with (its name and stored settings)."""
     if name in _SCHEDULERS:
+        scheduler = _SCHEDULERS[name]
         settings = {k: v for k, v in (config or {}).items() if k != "name"}
-        return _SCHEDULERS[name](**settings)
+        return scheduler(**{**scheduler.CONFIG_DEFAULTS, **settings})
     return make_sampler(name)

@@ -89,6 +89,9 @@ class Scheduler(Sampler):
     # A schedule whose budgets each get a fixed, small number of results (Hyperband's table) sets
     # this: a sampler given by name then models as soon as a budget has min_points_in_model results.
     named_sampler_models_early = False
+    # Settings whose default has changed since studies were stored with them: a stored config
+    # without the key was made with the value here (``sampler_from_config`` applies it).
+    CONFIG_DEFAULTS: dict[str, Any] = {}
 
     def __init__(self, sampler: Sampler | str = "random", min_points_in_model: int | None = None) -> None:
         early = self.named_sampler_models_early and isinstance(sampler, str) and sampler in ("tpe", "gp")

@@ -87,7 +87,7 @@ class ASHA(ScheduledTuner):
     promotions by the predicted final score (for learning curves that cross). With a model-based
     sampler, a configuration the model proposes starts at the rung the model was fitted on
     (``start_at_model_rung=True``); ``min_model_rung`` is the lowest rung it is fitted on
-    (``ASHAScheduler`` says why)."""
+    (default 1, the second; ``ASHAScheduler`` says why)."""
 
     def __init__(
         self,
@@ -106,7 +106,7 @@ class ASHA(ScheduledTuner):
         sampler: Sampler | str = "random",
         budget_model: bool = False,
         start_at_model_rung: bool = True,
-        min_model_rung: int = 0,
+        min_model_rung: int = 1,
         **kwargs: Any,
     ) -> None:
         oracle = ASHAOracle(**oracle_arguments(locals()))
