@@ -8,6 +8,9 @@ a synthetic learning-curve benchmark on an injected clock.
   arguments: 4000 training and 1000 validation sequences of length 40, generated locally from
   templates with a fixed seed; nothing is downloaded): 1-4 hidden Dense(units, relu) +
   Dropout(dropout) layers, Adam(learning_rate), batch size 64.
+* ``mnist1d_hello``: the hello-world network of ``digits`` on that MNIST-1D data, batch size 32:
+  the setting in which the issue measured keras-tuner's Hyperband (about 215 epochs to reach
+  about 0.65).
 * ``synthetic``: learning curves of the hello-world search space made up from a formula (below):
   configurations differ in how high they end and how fast they get there, fast learners plateau
   lower, bigger networks are slower per epoch, and each (configuration, epoch) has a fixed,
@@ -41,6 +44,9 @@ PROBLEMS = {
     "mnist1d": Problem("mnist1d", "keras", True, 64,
                        "1-4 hidden Dense layers (num_layers, units, dropout, learning_rate) on "
                        "MNIST-1D (make_dataset() defaults), 4000 train / 1000 validation, batch 64"),
+    "mnist1d_hello": Problem("mnist1d_hello", "keras", False, 32,
+                             "KerasTuner hello world (units, dropout, learning_rate) on MNIST-1D "
+                             "(make_dataset() defaults), 4000 train / 1000 validation, batch 32"),
     "synthetic": Problem("synthetic", "synthetic", False, 0,
                          "formula learning curves over the hello-world space, epoch time "
                          "0.5 + 1.5 * units/512 simulated seconds"),
@@ -122,7 +128,7 @@ def load_data(name: str):
         x = (digits.data / 16.0).astype("float32")
         x_tr, x_val, y_tr, y_val = train_test_split(x, digits.target, test_size=0.25, random_state=0,
                                                     stratify=digits.target)
-    elif name == "mnist1d":
+    elif name in ("mnist1d", "mnist1d_hello"):
         from mnist1d.data import make_dataset  # generation only; get_dataset() would download
 
         state = np.random.get_state()  # make_dataset seeds numpy's global generator

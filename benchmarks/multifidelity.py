@@ -5,7 +5,7 @@ optuna's TPESampler with its HyperbandPruner, side by side, on learning-curve pr
 budget is epochs.
 
     python3 benchmarks/multifidelity.py [--seeds 5] [--first-seed 0]
-                                        [--problems digits,mnist1d,synthetic]
+                                        [--problems digits,mnist1d,mnist1d_hello,synthetic]
                                         [--optimizers a,b] [--timeout 3600]
                                         [--reuse OLD.json[,OLD2.json] [--reuse-optimizers a,b]]
 
@@ -15,9 +15,10 @@ own stamp, ``.multifidelity-installed``), and re-executes itself inside. Every (
 problem) pair runs in a fresh subprocess, one after the other, on one thread
 (OMP/MKL/OPENBLAS_NUM_THREADS=1, KERAS_BACKEND=torch, torch set to 1 thread), looping over the
 seeds. Problems: see benchmarks/_multifidelity_problems.py (digits: the KerasTuner hello world;
-mnist1d: a 1-4 layer variant on MNIST-1D, generated locally; synthetic: formula learning curves,
-the hyperknob schedulers driven by ``hyperknob.testing.simulation.simulate`` on an injected
-clock, keras-tuner's HyperbandOracle and optuna driven by hand with ask/tell on the same curves).
+mnist1d: a 1-4 layer variant on MNIST-1D, generated locally; mnist1d_hello: the hello world on
+MNIST-1D; synthetic: formula learning curves, the hyperknob schedulers driven by
+``hyperknob.testing.simulation.simulate`` on an injected clock, keras-tuner's HyperbandOracle and
+optuna driven by hand with ask/tell on the same curves).
 
 Budget. keras-tuner's ``Hyperband(max_epochs=20, factor=3, hyperband_iterations=1)`` runs first
 on each problem and defines the reference: its median number of epochs trained (E) and its median
@@ -94,7 +95,7 @@ ASHA_ROWS: dict[str, dict] = {
     "hk_asha_budget": {"sampler": "gp", "budget_model": True, "factor": 2, "min_epochs": 2},
 }
 CAPPED = (*ASHA_ROWS, "hk_random_median", "optuna_tpe_hb")  # stopped when the budget is spent
-DEFAULT_PROBLEMS = ["digits", "mnist1d", "synthetic"]
+DEFAULT_PROBLEMS = ["digits", "mnist1d", "mnist1d_hello", "synthetic"]
 FRACTIONS = (0.25, 0.5, 1.0)
 
 _log = functools.partial(log, TAG)
