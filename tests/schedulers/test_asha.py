@@ -204,8 +204,8 @@ def test_a_budget_model_finds_the_slow_learners_that_end_best():
     on none (against ASHA + GP fitted from the first rung: 0.084, worst 0.106, better on 6)."""
     import statistics
 
-    def best(budget_model, seed):
-        scheduler = ASHAScheduler(max_epochs=20, factor=2, min_epochs=2, sampler="gp", budget_model=budget_model)
+    def best(budget_model, seed, **kwargs):
+        scheduler = ASHAScheduler(max_epochs=20, factor=2, min_epochs=2, sampler="gp", budget_model=budget_model, **kwargs)
         return simulate(scheduler, SPACE, crossing_curve, max_time=113, seed=seed).best()
 
     with_budget = [best(True, seed) for seed in range(8)]
@@ -214,6 +214,10 @@ def test_a_budget_model_finds_the_slow_learners_that_end_best():
     assert max(with_budget) < 0.08 < max(plain)
     assert all(a <= b for a, b in zip(with_budget, plain))
     assert sum(a < b for a, b in zip(with_budget, plain)) >= 4
+    # The comparison this test made before the default changed, still asserted as it was.
+    first_rung = [best(False, seed, min_model_rung=0) for seed in range(8)]
+    assert statistics.median(with_budget) < statistics.median(first_rung) - 0.01
+    assert sum(a <= b for a, b in zip(with_budget, first_rung)) >= 7
 
 
 def test_the_budget_model_needs_the_gp_and_is_stored_with_the_study():
