@@ -273,6 +273,30 @@ def test_a_model_proposal_starts_at_the_rung_its_model_was_fitted_on():
     assert all(t.values["tuner/round"] == 0 for t in random.trials if "tuner/trial_id" not in t.values)
 
 
+def test_only_a_model_based_sampler_starts_its_proposals_above_the_first_rung():
+    """Which samplers model is a property of the sampler, so a sampler instance given directly
+    (here TPE without start-up trials, whose start-up count is 0 like random search's) is told
+    apart, and a user's own sampler starts at the first rung unless it says it models."""
+    from hyperknob.samplers import GridSampler, RandomSampler, Sampler
+    from hyperknob.samplers.gp import GPSampler
+    from hyperknob.samplers.tpe import TPESampler
+
+    assert TPESampler().models_results and GPSampler().models_results
+    assert not RandomSampler().models_results and not GridSampler().models_results
+
+    class Mine(Sampler):
+        def propose(self, space, view, rng):
+            return RandomSampler().propose(space, view, rng)
+
+    def fresh_rounds(sampler):
+        result = simulate(ASHAScheduler(max_epochs=27, factor=3, sampler=sampler), SPACE, hard_curve, max_trials=150, seed=0)
+        return {t.values["tuner/round"] for t in result.trials if "tuner/trial_id" not in t.values}
+
+    assert TPESampler(n_startup_trials=0).startup_trials(SPACE) == 0
+    assert fresh_rounds(TPESampler(n_startup_trials=0)) - {0}
+    assert fresh_rounds(Mine()) == {0}
+
+
 def test_starting_model_proposals_at_the_model_rung_finds_the_slow_learners():
     """Curves that cross: a model fitted on a higher rung proposes configurations that are good
     there; started at the first rung, they were judged against the fast learners and stopped.

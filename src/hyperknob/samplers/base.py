@@ -98,6 +98,9 @@ class Sampler(abc.ABC):
     """Proposes configurations. Subclasses implement ``propose``."""
 
     name: str = "sampler"
+    # Whether proposals come from a model of the finished trials (TPE, GP). A schedule asks this,
+    # not the class: a proposal is judged where its model was fitted (ASHA's start_at_model_rung).
+    models_results: bool = False
 
     @abc.abstractmethod
     def propose(
@@ -107,7 +110,7 @@ class Sampler(abc.ABC):
 
     def startup_trials(self, space: Sequence[HyperParameter]) -> int:
         """How many finished trials this sampler needs before it models instead of sampling at random
-        (0: it never models)."""
+        (0: it models from the first result, or never: ``models_results`` tells which)."""
         return 0
 
     def suggest(self, hp: HyperParameter, rng: np.random.Generator) -> Any:

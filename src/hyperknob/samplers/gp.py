@@ -228,6 +228,7 @@ class GPSampler(Sampler):
     """
 
     name = "gp"
+    models_results = True
 
     def __init__(
         self, num_initial_points: int | None = None, acquisition: str = "alternate", beta: float | None = None

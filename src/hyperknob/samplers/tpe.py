@@ -228,6 +228,7 @@ class TPESampler(Sampler):
     """
 
     name = "tpe"
+    models_results = True
 
     def __init__(
         self,

@@ -21,7 +21,6 @@ import numpy as np
 from hyperknob._types import FrozenTrial
 from hyperknob.samplers import Sampler, TrialsView
 from hyperknob.samplers.base import IDLE
-from hyperknob.samplers.grid import GridSampler
 from hyperknob.samplers.random import RandomSampler
 from hyperknob.schedulers.base import (
     EPOCHS,
@@ -169,7 +168,7 @@ class ASHAScheduler(Scheduler):
     def _start_rung(self, space: Sequence[HyperParameter], view: TrialsView) -> int:
         """The rung a new configuration starts at: the one its model was fitted on (see the class
         docstring), or the first."""
-        if not self.start_at_model_rung or self.budget_model or isinstance(self.sampler, (RandomSampler, GridSampler)):
+        if not self.start_at_model_rung or self.budget_model or not self.sampler.models_results:
             return 0
         rung = self._model_rung(space, self._by_rung(view.finished()))
         return 0 if rung is None else rung
