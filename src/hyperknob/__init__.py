@@ -65,6 +65,7 @@ _MODULES = {
     "space": "hyperknob.space",
     "storage": "hyperknob.storage",
     "engine": "hyperknob.engine",
+    "applications": "hyperknob.applications",
 }
 
 __all__ = sorted([*_EXPORTS, *_MODULES, "__version__"])

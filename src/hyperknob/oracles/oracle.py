@@ -204,8 +204,9 @@ class Oracle:
         return RandomSampler().propose(self.study.space, view, rng)
 
     def score_trial(self, trial: Trial) -> None:
-        """Set ``trial.score`` and ``trial.best_step``; override to score differently."""
-        self.study._score(trial)
+        """Set ``trial.score`` and ``trial.best_step``; override to score differently (an override
+        may call ``super().score_trial(trial)`` first and adjust the result)."""
+        self.study.default_score(trial)
 
     # --- trials -----------------------------------------------------------------------------------
     def create_trial(self, tuner_id: str) -> Trial:
@@ -264,13 +265,11 @@ class Oracle:
         return {t.trial_id: self.study.to_trial(t) for t in frozen}
 
     def get_best_trials(self, num_trials: int = 1) -> list[Trial]:
-        """Best completed trials first; padded with unfinished ones as KerasTuner does."""
-        best = self.study.get_best_trials(num_trials)
-        if len(best) < num_trials:
-            chosen = {t.number for t in best}
-            rest = [t for t in self.study.get_trials() if t.number not in chosen and t.status != TrialStatus.COMPLETED]
-            best = best + rest[: num_trials - len(best)]
-        return [self.study.to_trial(t) for t in best]
+        """Best completed trials first, at most ``num_trials``; fewer (none at all) when fewer have
+        completed. KerasTuner pads the list with unfinished and failed trials, so a search where
+        every trial failed offered a failed trial's values as the best: nothing that failed, or has
+        not finished, is ever offered as a best result here."""
+        return [self.study.to_trial(t) for t in self.study.get_best_trials(num_trials)]
 
     def get_space(self) -> HyperParameters:
         if self._study is None:

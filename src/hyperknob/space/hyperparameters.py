@@ -116,7 +116,10 @@ class HyperParameters:
         existing = self._find(hp.name, hp.conditions)
         if existing is None:
             return self._register(hp)
-        if not existing.same_definition(hp) and hp.name not in self._override_names:
+        # A Fixed value pins whatever is declared later under its name (KerasTuner's way to fix
+        # one hyperparameter of a ready-made hypermodel: ``hp.Fixed("version", "v1")``).
+        pinned = isinstance(existing, P.Fixed)
+        if not existing.same_definition(hp) and hp.name not in self._override_names and not pinned:
             if hp.name not in self._declared:
                 raise SearchSpaceError(
                     f"'{hp.name}' is declared as {hp!r}, but the stored study defines it as {existing!r}. "

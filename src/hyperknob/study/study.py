@@ -262,7 +262,11 @@ class Study:
     def to_trial(self, frozen: FrozenTrial) -> Trial:
         """A KerasTuner-shaped Trial (hyperparameters with the study's space) for a stored trial."""
         directions = {self.objective.name: self.objective.direction}
-        trial = Trial.from_frozen(frozen, HyperParameters.from_config({"space": self._space_config, "values": {}}), directions)
+        hps = HyperParameters.from_config({"space": self._space_config, "values": {}})
+        # The user's predefined entries override what the build function declares, also when a
+        # finished trial's hyperparameters build its model again (get_best_models, a retrain).
+        hps._override_names = set(self._predefined)
+        trial = Trial.from_frozen(frozen, hps, directions)
         trial._study = self
         return trial
 
@@ -448,6 +452,11 @@ class Study:
         if self.score_trial_fn is not None:
             self.score_trial_fn(trial)
             return
+        self.default_score(trial)
+
+    def default_score(self, trial: Trial) -> None:
+        """The objective's score and best step from the trial's history. A user's ``score_trial``
+        that calls ``super().score_trial(trial)`` lands here, not back in its own override."""
         history = {name: {o.step: o.mean() for o in trial.metrics.get_history(name)} for name in trial.metrics.names()}
         trial.score, trial.best_step = score_from_history(history, self.objective)
 

@@ -94,6 +94,12 @@ class TrialCallback(keras.callbacks.Callback):
         model = getattr(self, "model", None)
         if model is None:
             return  # a custom loop that never called set_model(): tracked and ranked, not saved
+        self.save(model)
+
+    def save(self, model: Any) -> None:
+        """Write ``model``'s weights (and optimizer state) as the trial's checkpoint."""
+        if not model.built:
+            return  # never trained: nothing to keep
         os.makedirs(os.path.dirname(self.checkpoint_path), exist_ok=True)
         model.save_weights(self.checkpoint_path)
         self._save_build_config(model)

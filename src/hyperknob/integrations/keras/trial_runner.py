@@ -109,6 +109,12 @@ def run_keras_trial(tuner: Tuner, trial: Trial, first_model: Any, *fit_args: Any
         if _overrides_batch_hooks(tuner):
             callbacks.append(BatchHooks(tuner, trial))
         results.append(tuner.hypermodel.fit(hp, model, *fit_args, callbacks=callbacks, **fit_kwargs))  # type: ignore[union-attr]
+        if best[0] is None and reporter.pruned_at is None:
+            # The objective never appeared in an epoch's logs: ``HyperModel.fit`` returned it (a
+            # float or a dict). The model as trained is what the score describes, so it is kept
+            # (KerasTuner saves at every epoch then; this also covers a fit that dropped the
+            # callbacks), and ``get_best_models()`` has weights to load.
+            reporter.save(model)
         del model
         if reporter.pruned_at is not None:
             raise TrialPruned(f"Pruned after epoch {reporter.pruned_at} by {tuner.study.pruner!r}.")
