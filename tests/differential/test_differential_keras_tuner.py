@@ -36,7 +36,9 @@ MARKER = "@@FACTS@@"
 MODULES = ("keras_tuner", "hyperknob")
 TIMEOUT_S = 240
 # Modules a script may need besides the library under test; when missing, the script is skipped.
-OPTIONAL_DEPENDENCIES = ("keras", "torch")
+# The Keras backend is the caller's (CI runs this suite on PyTorch, JAX and TensorFlow).
+KERAS_BACKEND = os.environ.get("KERAS_BACKEND", "torch")
+OPTIONAL_DEPENDENCIES = ("keras", KERAS_BACKEND)
 
 ALL_SCRIPTS = sorted(p.stem for p in SCRIPTS.glob("diff_*.py"))
 
@@ -71,7 +73,7 @@ def _child_env(module: str, workdir: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KERASTUNER_", "KT_"))}
     env.update(
         KT_MODULE=module,
-        KERAS_BACKEND="torch",
+        KERAS_BACKEND=KERAS_BACKEND,
         OMP_NUM_THREADS="1",
         MKL_NUM_THREADS="1",
         PYTHONHASHSEED="0",

@@ -244,4 +244,10 @@ def test_user_model_checkpoint_takes_effect_and_tensorboard_gets_a_directory_per
     board = keras.callbacks.TensorBoard(log_dir=str(tmp_path / "logs"))
     copied = _copy_callbacks([board], tuner, trial, execution=0)
     assert copied[0] is not board and copied[0].log_dir == str(tmp_path / "logs" / trial.trial_id)
+    # Without TensorFlow, Keras's TensorBoard cannot run: its copy is hyperknob's scalar writer.
+    import importlib.util
+
+    from hyperknob.integrations.keras.tensorboard import EpochScalars
+
+    assert isinstance(copied[0], EpochScalars) == (importlib.util.find_spec("tensorflow") is None)
     assert board.log_dir == str(tmp_path / "logs")

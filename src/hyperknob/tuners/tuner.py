@@ -121,7 +121,23 @@ class Tuner(BaseTuner):
         pass
 
     def on_epoch_end(self, trial: Trial, model: Any, epoch: int, logs: Any = None) -> None:
-        pass
+        """Record an epoch of a custom training loop (KerasTuner's documented way: a ``run_trial``
+        that trains by itself calls ``self.on_epoch_end(trial, model, epoch, logs={...})``): its
+        logs go into the trial and the model is saved when the objective improved. Inside
+        ``model.fit`` the trial's own callback has recorded the epoch already; an override is a
+        hook and need not call this."""
+        if getattr(self, "_epoch_hook_from_fit", False) or model is None or "keras" not in sys.modules:
+            return
+        from hyperknob.integrations.keras.trial_runner import epoch_recorder
+
+        epoch_recorder(self, trial, model).record_epoch(epoch, logs)
+
+    def save_model(self, trial_id: str, model: Any, step: int = 0) -> None:
+        """Save ``model`` as the trial's checkpoint, which ``get_best_models()`` loads (KerasTuner's
+        way for a ``run_trial`` that reports with ``oracle.update_trial``)."""
+        from hyperknob.integrations.keras.trial_runner import save_checkpoint
+
+        save_checkpoint(self, trial_id, model)
 
     def on_batch_begin(self, trial: Trial, model: Any, batch: int, logs: Any = None) -> None:
         pass

@@ -59,11 +59,12 @@ class TrialCallback(keras.callbacks.Callback):
         self.tuner.on_epoch_begin(self.trial, self.model, epoch, logs=logs)
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
-        metrics = _plain_logs(logs)
-        if metrics:
-            self.tuner.study.report(self.trial, epoch, metrics)
-        self._maybe_checkpoint(metrics)
-        self.tuner.on_epoch_end(self.trial, self.model, epoch, logs=logs)
+        metrics = self.record_epoch(epoch, logs)
+        self.tuner._epoch_hook_from_fit = True  # the hook below must not record the epoch again
+        try:
+            self.tuner.on_epoch_end(self.trial, self.model, epoch, logs=logs)
+        finally:
+            self.tuner._epoch_hook_from_fit = False
         total = (getattr(self, "params", None) or {}).get("epochs")  # unknown in a custom training loop
         last_epoch = total is not None and epoch + 1 >= int(total)
         # After the last epoch there is nothing left to stop: the trial completes.
@@ -72,6 +73,14 @@ class TrialCallback(keras.callbacks.Callback):
             model = getattr(self, "model", None)
             if model is not None:
                 model.stop_training = True
+
+    def record_epoch(self, epoch: int, logs: Mapping[str, Any] | None) -> dict[str, float]:
+        """Report the epoch's logs into the trial and keep the weights when the objective improved."""
+        metrics = _plain_logs(logs)
+        if metrics:
+            self.tuner.study.report(self.trial, epoch, metrics)
+        self._maybe_checkpoint(metrics)
+        return metrics
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         model = getattr(self, "model", None)

@@ -19,6 +19,7 @@ import keras
 
 from hyperknob.exceptions import TrialPruned
 from hyperknob.integrations.keras.callbacks import BatchHooks, TrialCallback, build_config_path
+from hyperknob.integrations.keras.tensorboard import tensorboard_without_tensorflow
 
 if TYPE_CHECKING:
     from hyperknob.study.trial import Trial
@@ -66,7 +67,7 @@ def _copy_callbacks(callbacks: list[Any], tuner: Tuner, trial: Trial, execution:
             if tuner.executions_per_trial > 1:
                 parts.append(f"execution{execution}")
             callback.log_dir = os.path.join(*parts)
-    return copied
+    return [tensorboard_without_tensorflow(callback) for callback in copied]
 
 
 def recompile(model: Any, overrides: dict[str, Any]) -> None:
@@ -119,6 +120,25 @@ def run_keras_trial(tuner: Tuner, trial: Trial, first_model: Any, *fit_args: Any
         if reporter.pruned_at is not None:
             raise TrialPruned(f"Pruned after epoch {reporter.pruned_at} by {tuner.study.pruner!r}.")
     return results[0] if len(results) == 1 else results
+
+
+def epoch_recorder(tuner: Tuner, trial: Trial, model: Any) -> TrialCallback:
+    """The recorder of a custom training loop's epochs for ``trial``: one per trial, so the best
+    epoch is kept over all of them."""
+    recorders = tuner.__dict__.setdefault("_epoch_recorders", {})
+    recorder = recorders.get(trial.trial_id)
+    if recorder is None or recorder.trial is not trial:
+        recorders.clear()  # one trial runs at a time in a tuner
+        recorder = recorders[trial.trial_id] = TrialCallback(tuner, trial, checkpoint_path(tuner, str(trial.trial_id)), [None])
+    recorder.set_model(model)
+    return recorder
+
+
+def save_checkpoint(tuner: Tuner, trial_id: str, model: Any) -> None:
+    """Write ``model`` as trial ``trial_id``'s checkpoint."""
+    if not is_keras_model(model):
+        raise TypeError(f"save_model() saves Keras models; received {type(model).__name__}. Save it yourself in run_trial().")
+    TrialCallback(tuner, None, checkpoint_path(tuner, str(trial_id)), [None]).save(model)  # type: ignore[arg-type]
 
 
 def _may_be_continued(tuner: Tuner, trial: Trial) -> bool:
