@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import keras
 
+from hyperknob.integrations.keras.input_spec import write_input_spec
+
 if TYPE_CHECKING:
     from hyperknob.study.trial import Trial
     from hyperknob.tuners.tuner import Tuner
@@ -42,9 +44,11 @@ class TrialCallback(keras.callbacks.Callback):
     """Reports epochs into the running trial and keeps the best epoch's weights on disk."""
 
     def __init__(
-        self, tuner: Tuner, trial: Trial, checkpoint_path: str, best: list[float | None], resume_path: str | None = None
+        self, tuner: Tuner, trial: Trial, checkpoint_path: str, best: list[float | None], resume_path: str | None = None,
+        input_spec: Any = None,
     ) -> None:
         super().__init__()
+        self.input_spec = input_spec  # the shapes of fit's inputs, for models without a build config
         self.tuner = tuner
         self.trial = trial
         self.checkpoint_path = checkpoint_path
@@ -120,6 +124,9 @@ class TrialCallback(keras.callbacks.Callback):
             # batch; its input shape is kept so the model can be rebuilt before loading weights.
             with open(build_config_path(self.checkpoint_path), "w") as f:
                 json.dump(build_config, f)
+        if self.input_spec is not None:
+            # A subclassed model's build config does not build its layers: it is called on zeros.
+            write_input_spec(self.checkpoint_path, self.input_spec)
 
 
 class BatchHooks(keras.callbacks.Callback):

@@ -19,6 +19,7 @@ import keras
 
 from hyperknob.exceptions import TrialPruned
 from hyperknob.integrations.keras.callbacks import BatchHooks, TrialCallback, build_config_path
+from hyperknob.integrations.keras.input_spec import build_from_input_spec, describe_inputs
 from hyperknob.integrations.keras.tensorboard import tensorboard_without_tensorflow
 
 if TYPE_CHECKING:
@@ -102,10 +103,11 @@ def run_keras_trial(tuner: Tuner, trial: Trial, first_model: Any, *fit_args: Any
     path = checkpoint_path(tuner, str(trial.trial_id))
     resume = resume_path(tuner, str(trial.trial_id)) if _may_be_continued(tuner, trial) else None
     results = []
+    spec = describe_inputs(fit_args, fit_kwargs)
     for execution in range(tuner.executions_per_trial):
         model = first_model if execution == 0 else tuner._build_hypermodel(hp)
         check_model_size(tuner, model)
-        reporter = TrialCallback(tuner, trial, path, best, resume)
+        reporter = TrialCallback(tuner, trial, path, best, resume, input_spec=spec)
         callbacks = [*_copy_callbacks(user_callbacks, tuner, trial, execution), reporter]
         if _overrides_batch_hooks(tuner):
             callbacks.append(BatchHooks(tuner, trial))
@@ -193,6 +195,9 @@ def load_trained_state(model: Any, path: str) -> None:
     if not model.built and os.path.exists(config_path):
         with open(config_path) as f:
             model.build_from_config(json.load(f))
+    if not model.built or not all(layer.built for layer in model.layers):
+        # A subclassed model: its build config marks it built without building its layers.
+        build_from_input_spec(model, path)
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and not optimizer.built and model.built:
         optimizer.build(model.trainable_variables)
