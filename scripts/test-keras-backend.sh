@@ -15,6 +15,7 @@ source scripts/bootstrap.sh
 # TensorFlow: no oneDNN banner, no GPU search on a CPU build.
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 exec python -m pytest -q -m "not slow" tests/integrations/test_keras_regressions.py \
+    tests/integrations/test_keras_guides.py tests/integrations/test_keras_model_kinds.py \
     tests/integrations/test_keras_applications.py tests/integrations/test_keras_tuners.py \
     tests/integrations/test_keras_schedules.py tests/integrations/test_keras_workers.py \
     tests/integrations/test_examples.py tests/differential "$@"

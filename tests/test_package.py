@@ -10,7 +10,7 @@ import hyperknob
 PUBLIC = {
     "BaseTuner", "BayesianOptimization", "BayesianOptimizationOracle", "TPE", "TPEOracle", "FrozenTrial", "GridSearch", "GridSearchOracle", "HyperModel", "HyperParameters", "Objective",
     "Oracle", "RandomSearch", "RandomSearchOracle", "Study", "StudyCallback", "Trial", "TrialStatus", "Tuner",
-    "__version__", "create_study", "engine", "errors", "exceptions", "load_study", "optimize", "oracles", "samplers",
+    "__version__", "applications", "create_study", "engine", "errors", "exceptions", "load_study", "optimize", "oracles", "samplers",
     "space", "storage", "synchronized", "tuners",
     # multi-fidelity schedules and pruning (issue 6)
     "ASHA", "ASHAOracle", "ASHAScheduler", "BOHB", "BOHBOracle", "Hyperband", "HyperbandOracle", "HyperbandScheduler",

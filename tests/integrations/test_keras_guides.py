@@ -98,8 +98,11 @@ def test_getting_started_random_search_with_two_executions(tmp_path, capsys):
         best_hps = tuner.get_best_hyperparameters(5)
         model = build_flatten_first(best_hps[0])
         model.fit(x=x, y=y, epochs=1, verbose=0)
+        # hyperknob declares every conditional branch (units_2) before the first trial;
+        # keras_tuner adds those it meets: the names both must have.
+        names = {p.name for p in tuner.oracle.get_space().space}
         return {"statuses": statuses(tuner), "models": len(models), "best_hps": len(best_hps),
-                "space": sorted(p.name for p in tuner.oracle.get_space().space)}
+                "space": names >= {"num_layers", "units_0", "activation", "dropout", "lr"}}
 
     facts = run_both(scenario, tmp_path)
     assert facts["statuses"] == ["COMPLETED"] * 3 and facts["models"] == 2
@@ -435,6 +438,35 @@ def test_visualize_tuning_writes_one_tensorboard_run_per_trial(tmp_path):
         return {"runs": sorted(curves), "validation_curves": curves["0"]}
 
     assert run_hyperknob(scenario, tmp_path) == {"runs": ["0", "1"], "validation_curves": ["epoch_loss", "epoch_mae"]}
+
+
+# --- distributed_tuning.py --------------------------------------------------------------------
+@pytest.mark.skipif(keras.config.backend() != "tensorflow", reason="tf.distribute needs the TensorFlow backend")
+def test_distributed_tuning_with_a_mirrored_strategy(tmp_path):
+    """The guide's Hyperband with ``distribution_strategy=tf.distribute.MirroredStrategy()``: each
+    trial's model is built (and trained) under the strategy. The chief/worker part of the guide
+    (the KERASTUNER_* variables) is tests/test_distributed_mode.py."""
+    import tensorflow as tf
+
+    def scenario(kt, directory):
+        strategy = tf.distribute.MirroredStrategy()
+        built_under = []
+
+        def build(hp):
+            built_under.append(tf.distribute.get_strategy() is strategy)
+            return build_conv(hp)
+
+        tuner = kt.Hyperband(hypermodel=build, objective="val_accuracy", max_epochs=2, factor=3, hyperband_iterations=1,
+                             distribution_strategy=strategy, directory=directory, project_name="mnist", overwrite=True)
+        rng = np.random.default_rng(0)
+        x = rng.random((40, 28, 28, 1)).astype("float32")
+        y = rng.integers(0, 10, 40)
+        tuner.search(x[:32], y[:32], steps_per_epoch=2, validation_data=(x[32:], y[32:]), validation_steps=1,
+                     callbacks=[keras.callbacks.EarlyStopping("val_accuracy")], verbose=0)
+        trial_builds = built_under[-len(tuner.oracle.trials):]
+        return {"statuses": sorted(set(statuses(tuner))), "trial_builds_under_strategy": all(trial_builds)}
+
+    assert run_both(scenario, tmp_path) == {"statuses": ["COMPLETED"], "trial_builds_under_strategy": True}
 
 
 # --- the TensorFlow tutorial "Introduction to the Keras Tuner" ------------------------------------

@@ -23,6 +23,26 @@ def build_model(hp):
     return model
 
 
+FORKS = keras.config.backend() == "torch"
+FRAMEWORK = {"jax": "JAX", "tensorflow": "TensorFlow"}.get(keras.config.backend(), "")
+
+
+@pytest.mark.skipif(FORKS, reason="PyTorch works in forked workers")
+def test_jax_and_tensorflow_refuse_forked_workers_with_a_clear_error(tmp_path):
+    """JAX's and TensorFlow's thread pools do not survive a fork: the workers would hang at their
+    first operation (seen: a search with n_workers=2 on either backend never finished)."""
+    digits = load_digits()
+    x, y = (digits.data[:60] / 16.0).astype("float32"), digits.target[:60]
+    tuner = kt.RandomSearch(build_model, objective="val_accuracy", max_trials=2, seed=0,
+                            directory=str(tmp_path), project_name="w")
+    with pytest.raises(kt.errors.FatalRuntimeError, match=f"{FRAMEWORK} does not work in forked processes"):
+        tuner.search(x, y, epochs=1, validation_data=(x, y), verbose=0, n_workers=2)
+    assert tuner.oracle.study.trials == []  # nothing was started, nothing is left RUNNING
+    tuner.search(x, y, epochs=1, validation_data=(x, y), verbose=0)  # one process still searches
+    assert [t.status for t in tuner.oracle.study.trials] == ["COMPLETED", "COMPLETED"]
+
+
+@pytest.mark.skipif(not FORKS, reason="JAX and TensorFlow cannot run in forked workers")
 def test_keras_search_in_two_workers(tmp_path):
     digits = load_digits()
     x = (digits.data[:300] / 16.0).astype("float32")

@@ -160,6 +160,23 @@ def check_accelerator_untouched(wants_gpus: bool = False) -> None:
     backends = getattr(bridge, "_backends", None) or {}
     if any(name not in ("cpu", "interpreter") for name in backends):
         used.append("JAX")
+    started = ["JAX"] if backends and "JAX" not in used else []
+    eager = sys.modules.get("tensorflow.python.eager.context")
+    context = getattr(eager, "context_safe", lambda: None)()
+    if context is not None and getattr(context, "_initialized", False):
+        started.append("TensorFlow")
+    if started:
+        # Also on the CPU: their thread pools do not survive a fork, and the forked workers hang
+        # at their first operation (seen with Keras on JAX and on TensorFlow: the tuner's
+        # space-declaring build starts the framework in this process).
+        names = " and ".join(started)
+        raise FatalRuntimeError(
+            f"{names} has started in this process, and {names} does not work in forked processes (the "
+            "workers would hang at their first operation), so search(n_workers=...) cannot fork workers here. "
+            "Start each worker as its own process instead: run the same script in N terminals or jobs "
+            "(each joins the study and max_trials is shared), or use `hyperknob worker`; or use the "
+            "PyTorch backend (KERAS_BACKEND=torch) for forked workers."
+        )
     if used:
         raise FatalRuntimeError(
             f"{' and '.join(used)} already initialised the GPU in this process, so the forked workers could "

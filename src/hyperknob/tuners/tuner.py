@@ -75,7 +75,13 @@ class Tuner(BaseTuner):
             release_keras_state()
         if self.hypermodel is None:
             raise FatalTypeError(f"{type(self).__name__} has no hypermodel: pass hypermodel=build_fn, or override run_trial().")
-        model = self.hypermodel.build(hp)
+        if self.distribution_strategy is not None:
+            # KerasTuner builds (and so compiles) under the strategy's scope: a
+            # tf.distribute.MirroredStrategy then trains each trial on all its devices.
+            with self.distribution_strategy.scope():
+                model = self.hypermodel.build(hp)
+        else:
+            model = self.hypermodel.build(hp)
         if model is None:
             raise FatalTypeError(
                 "The hypermodel's build(hp) returned None. Make build(hp) return the model it builds."
