@@ -82,13 +82,13 @@ def _data(name: str):
 
         loader = {"digits": datasets.load_digits, "wine": datasets.load_wine,
                   "breast_cancer": datasets.load_breast_cancer,
-                  "diabetes": datasets.load_diabetes}[name]
+                  "diabetes": datasets.load_diabetes, "iris": datasets.load_iris}[name]
         X, y = loader(return_X_y=True)
         if name == "digits":  # a fixed half of digits keeps an SVC evaluation well under 0.3 s
             rng = np.random.RandomState(0)
             idx = rng.permutation(len(y))[:900]
             X, y = X[idx] / 16.0, y[idx]
-        if name in ("wine", "breast_cancer", "diabetes"):
+        if name in ("wine", "breast_cancer", "diabetes", "iris"):
             from sklearn.preprocessing import StandardScaler
 
             X = StandardScaler().fit_transform(X)
@@ -176,3 +176,13 @@ def split(spec) -> tuple[tuple, Any]:
     if spec and isinstance(spec[-1], tuple):
         return spec[:-1], spec[-1]
     return spec, None
+
+
+def _register_wide() -> None:
+    """The wide benchmark's problems (benchmarks/_wide_problems.py) join the registry."""
+    from _wide_problems import WIDE
+
+    PROBLEMS.update(WIDE)
+
+
+_register_wide()

@@ -4,6 +4,12 @@ BayesianOptimization and RandomSearch and optuna's TPESampler and GPSampler, sid
 
     python3 benchmarks/suite.py [--seeds 10] [--budgets 50,100] [--problems a,b] [--optimizers a,b]
                                 [--timeout 1800]
+    python3 benchmarks/suite.py --half dev       # the wide benchmark's development half
+    python3 benchmarks/suite.py --half heldout   # ... and its held-out half (report this one)
+
+``--half`` selects the wide benchmark (benchmarks/_wide_problems.py: 25 scikit-learn problems split
+once into a development and a held-out half; the development half also holds the 8 problems above,
+on which the earlier defaults were chosen). Defaults are chosen on ``dev`` only.
 
 Run it with any Python 3.10+: like overhead.py it uses ``benchmarks/.venv`` (keras-tuner 1.4.8,
 optuna, keras, torch==2.13.0, this repository editable), adding scikit-learn to it (its own stamp,
@@ -329,8 +335,38 @@ def markdown(summary: dict, optimizers: list[str], budgets: list[int]) -> str:
             if ranks[o]:
                 lines.append(f"- {OPTIMIZERS[o]}: mean rank {statistics.mean(ranks[o]):.2f}, "
                              f"best median on {wins.get(o, 0)}/{len(ranks[o])} problems")
+    lines += normalised_table(summary, optimizers, budgets)
     lines.append("\nProblems: " + "; ".join(f"{p} = {PROBLEMS[p].note}" for p in summary))
     return "\n".join(lines)
+
+
+def normalised_table(summary: dict, optimizers: list[str], budgets: list[int]) -> list[str]:
+    """One scale for every problem, so that a mean over problems means something: the median
+    regret divided by random search's median regret at the same budget (0 = the best value seen
+    in the run, 1 = random search). Problems where random search's median is already the best
+    seen are left out (nothing to normalise by)."""
+    baseline = next((o for o in RANDOM_BASELINES if o in optimizers), None)
+    if baseline is None:
+        return []
+    lines = [f"\n### Normalised regret (median regret / {OPTIMIZERS[baseline]}'s median; 0 = best seen, 1 = random)\n",
+             "| optimiser | " + " | ".join(f"mean at {b}" for b in budgets) + " | "
+             + " | ".join(f"problems worse than random at {b}" for b in budgets) + " |",
+             "|---|" + "--:|" * (2 * len(budgets))]
+    for o in optimizers:
+        means, worse = [], []
+        for b in budgets:
+            scores, behind = [], 0
+            for s in summary.values():
+                rows = s["budgets"].get(b, {})
+                if o not in rows or baseline not in rows or rows[baseline]["median"] <= 0:
+                    continue
+                score = rows[o]["median"] / rows[baseline]["median"]
+                scores.append(score)
+                behind += score > 1.0
+            means.append(f"{statistics.mean(scores):.3f} ({len(scores)})" if scores else "-")
+            worse.append(str(behind) if scores else "-")
+        lines.append(f"| {OPTIMIZERS[o]} | " + " | ".join(means) + " | " + " | ".join(worse) + " |")
+    return lines
 
 
 def main() -> None:
@@ -338,6 +374,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
     ap.add_argument("--budgets", default="50,100", help="comma-separated trial budgets")
     ap.add_argument("--problems", default=",".join(DEFAULT_PROBLEMS))
+    ap.add_argument("--half", choices=["dev", "heldout"],
+                    help="the wide benchmark's development or held-out half (replaces --problems)")
     ap.add_argument("--optimizers", default=",".join(OPTIMIZERS))
     ap.add_argument("--timeout", type=float, default=3600.0,
                     help="seconds allowed per (optimiser, problem) child")
@@ -364,7 +402,13 @@ def main() -> None:
 
     from _suite_problems import PROBLEMS
 
-    problems = chosen(args.problems, PROBLEMS, "problem")
+    if args.half:
+        from _wide_problems import HALVES
+
+        wide = [p for p, half in HALVES.items() if half == args.half]
+        problems = (DEFAULT_PROBLEMS + wide) if args.half == "dev" else wide
+    else:
+        problems = chosen(args.problems, PROBLEMS, "problem")
     optimizers = chosen(args.optimizers, OPTIMIZERS, "optimizer")
     budgets = sorted({int(b) for b in args.budgets.split(",") if b})
     seeds = list(range(args.seeds))
