@@ -63,6 +63,7 @@ CHILD_ENV = {
 
 # key -> label ; order is the table's order.
 OPTIMIZERS = {
+    "hk_auto": "hyperknob auto",
     "hk_gp": "hyperknob GP",
     "hk_tpe": "hyperknob TPE",
     "hk_random": "hyperknob random",
@@ -153,7 +154,7 @@ def search_once(opt: str, problem, seed: int, n_trials: int, tmpdir: str) -> dic
     if opt.startswith("hk_"):
         import hyperknob
 
-        algorithm = {"hk_gp": "gp", "hk_tpe": "tpe", "hk_random": "random"}[opt]
+        algorithm = {"hk_auto": "auto", "hk_gp": "gp", "hk_tpe": "tpe", "hk_random": "random"}[opt]
         hps = hyperknob.HyperParameters()
         declare_kt_style(hps, space)
 

@@ -99,7 +99,7 @@ def study_summary(study: Study) -> dict[str, Any]:
         "study": study.name,
         "storage": study.storage.display_url,
         "objective": study.objective.get_config(),
-        "algorithm": study.sampler.name,
+        "algorithm": study.sampler.describe(),
         "max_trials": study.settings.max_trials,
         "trials": len(trials),
         "by_status": {s.value: counts.get(s.value, 0) for s in TrialStatus if counts.get(s.value, 0)},

@@ -8,7 +8,7 @@ __all__ = ["GridSampler", "RandomSampler", "Sampler", "TrialsView", "make_sample
 
 
 def make_sampler(algorithm: "str | Sampler") -> Sampler:
-    """A sampler from its name ('random', 'grid') or an instance."""
+    """A sampler from its name ('auto', 'random', 'grid', 'tpe', 'gp') or an instance."""
     if isinstance(algorithm, Sampler):
         return algorithm
     if algorithm == "random":
@@ -24,4 +24,10 @@ def make_sampler(algorithm: "str | Sampler") -> Sampler:
         from hyperknob.samplers.gp import GPSampler
 
         return GPSampler()
-    raise ValueError(f"Unknown algorithm {algorithm!r}; use one of ['gp', 'grid', 'random', 'tpe'] or a Sampler instance.")
+    if algorithm == "auto":
+        from hyperknob.samplers.auto import AutoSampler
+
+        return AutoSampler()
+    raise ValueError(
+        f"Unknown algorithm {algorithm!r}; use one of ['auto', 'gp', 'grid', 'random', 'tpe'] or a Sampler instance."
+    )

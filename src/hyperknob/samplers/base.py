@@ -117,5 +117,9 @@ class Sampler(abc.ABC):
         """A value for a parameter first declared while a trial runs (define-by-run)."""
         return hp.from_unit(float(rng.random()))
 
+    def describe(self) -> str:
+        """The algorithm in words, for displays and summaries (``"auto"`` says what it chose)."""
+        return self.name
+
     def exhausted_message(self) -> str:
         return "the search space is exhausted: every configuration has been tried"

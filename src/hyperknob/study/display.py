@@ -146,8 +146,11 @@ class ProgressDisplay(StudyCallback):
             study.stop_reason or "", "done"
         )
         best = f"best {study.objective.name}={format_value(self._best.score)} (trial {self._best.trial_id})" if self._best else "no completed trial"
+        described = study.sampler.describe()
+        algorithm = f" Algorithm: {described}." if described != study.sampler.name else ""
         self.console.print(
-            f"Search finished ({reason}) in {format_duration(time.monotonic() - self._started)}; {best}.", markup=False
+            f"Search finished ({reason}) in {format_duration(time.monotonic() - self._started)}; {best}.{algorithm}",
+            markup=False,
         )
 
 

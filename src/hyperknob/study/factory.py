@@ -37,7 +37,7 @@ def create_study(
     *,
     storage: str | Storage | None = None,
     objective: Any = None,
-    algorithm: str | Sampler = "random",
+    algorithm: str | Sampler = "auto",
     seed: int | None = None,
     max_trials: int | None = None,
     hyperparameters: HyperParameters | None = None,
@@ -54,7 +54,9 @@ def create_study(
 
     Without ``storage`` the study is an SQLite file in ``directory/project_name`` (``directory``
     defaults to the current folder); ``storage=":memory:"`` keeps it in this process only; any
-    SQLAlchemy URL (or the ``HYPERKNOB_STORAGE`` variable) points elsewhere.
+    SQLAlchemy URL (or the ``HYPERKNOB_STORAGE`` variable) points elsewhere. ``algorithm`` is
+    ``"auto"`` (a GP for small unconditional spaces under 250 trials, TPE otherwise; see
+    ``samplers.auto``), ``"gp"``, ``"tpe"``, ``"random"``, ``"grid"``, a schedule or a Sampler.
     """
     project_name = project_name or "untitled_project"
     project_dir = os.path.join(directory or ".", project_name)

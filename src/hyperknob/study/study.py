@@ -158,6 +158,7 @@ class Study:
         self.worker = new_worker_id()
         self.stop_reason: str | None = None
         self.score_trial_fn: Callable[[Trial], None] | None = None
+        self._chosen_algorithm: dict[int, str] = {}  # trial number -> what algorithm="auto" chose
         self.populate_hook: Callable[[TrialsView, np.random.Generator], Any] | None = None
 
     # --- construction helpers ---------------------------------------------------------------------
@@ -328,6 +329,9 @@ class Study:
             return "idle" if view.running() else "exhausted"
         if values == IDLE:
             return "idle"
+        chosen = getattr(self.sampler, "chosen", None) if self.populate_hook is None else None
+        if chosen is not None:
+            self._chosen_algorithm[number] = chosen  # algorithm="auto": kept in the trial's user_attrs
         return Proposal(values=dict(values))
 
     def _live_trial(self, frozen: FrozenTrial) -> Trial:
@@ -351,6 +355,9 @@ class Study:
         trial.metrics.register(self.objective.name, self.objective.direction)
         trial._study = self
         trial._worker = frozen.worker
+        chosen = self._chosen_algorithm.pop(frozen.number, None)
+        if chosen is not None:
+            trial.user_attrs.setdefault("algorithm", chosen)
         return trial
 
     def should_prune(self, trial: Trial) -> bool:

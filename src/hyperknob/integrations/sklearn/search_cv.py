@@ -54,7 +54,9 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         estimator: the scikit-learn estimator (or pipeline) to tune.
         param_distributions: dict from parameter names to hyperknob parameters, lists of values
             or scipy.stats uniform/loguniform/randint (see ``spaces.ParameterSpace``).
-        algorithm: ``"tpe"`` (default), ``"gp"``, ``"random"``, ``"grid"`` or a Sampler; or a
+        algorithm: ``"auto"`` (default: GP for small unconditional spaces, TPE for large or
+            conditional ones and long searches), ``"tpe"``, ``"gp"``, ``"random"``, ``"grid"`` or a
+            Sampler; or a
             successive-halving schedule, ``"hyperband"``, ``"asha"`` or ``"bohb"``, over ``resource``.
         n_trials: candidates to evaluate (a grid stops earlier when it is exhausted).
         scoring, cv, refit, n_jobs, error_score, return_train_score: as in ``GridSearchCV``;
@@ -73,7 +75,7 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         estimator: Any,
         param_distributions: Mapping[str, Any],
         *,
-        algorithm: Any = "tpe",
+        algorithm: Any = "auto",
         n_trials: int = 20,
         scoring: Any = None,
         cv: Any = None,

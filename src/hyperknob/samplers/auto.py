@@ -1,0 +1,72 @@
+"""``algorithm="auto"``: the model-based sampler that suits the space and the study's length.
+
+A Gaussian process is the stronger model on small numeric spaces and budgets up to a few hundred
+trials (and its cost grows with the cube of the trials it has seen); TPE handles conditional and
+large spaces, and long studies, at a cost that stays flat. ``AutoSampler`` decides at every
+proposal from what is known then (the declared space, the finished trials), so a define-by-run
+space learned from the first trial is taken into account, and a long study moves from the GP to
+TPE. Both start with random configurations, so the choice made before any result is harmless.
+The choice is visible: ``describe()`` (the display and ``hyperknob summary``) and each trial's
+``user_attrs["algorithm"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from hyperknob.samplers.base import Sampler, TrialsView
+from hyperknob.space.parameters import HyperParameter
+
+__all__ = ["AutoSampler"]
+
+
+class AutoSampler(Sampler):
+    """GP for unconditional spaces of at most ``gp_max_dims`` parameters while fewer than
+    ``gp_max_trials`` trials have finished; TPE otherwise."""
+
+    name = "auto"
+    models_results = True
+
+    def __init__(self, gp_max_dims: int = 12, gp_max_trials: int = 250) -> None:
+        self.gp_max_dims = int(gp_max_dims)
+        self.gp_max_trials = int(gp_max_trials)
+        self._samplers: dict[str, Sampler] = {}
+        self.chosen: str | None = None
+        self.reason = "nothing proposed yet"
+
+    def choose(self, space: Sequence[HyperParameter], finished: int) -> tuple[str, str]:
+        """(``"gp"`` or ``"tpe"``, why) for a study with ``finished`` finished trials."""
+        conditional = [hp.name for hp in space if hp.conditions]
+        if conditional:
+            return "tpe", f"conditional parameters ({', '.join(conditional[:3])})"
+        if len(space) > self.gp_max_dims:
+            return "tpe", f"{len(space)} parameters, more than {self.gp_max_dims}"
+        if finished >= self.gp_max_trials:
+            return "tpe", f"{finished} finished trials, {self.gp_max_trials} or more"
+        return "gp", f"{len(space)} unconditional parameters, under {self.gp_max_trials} trials"
+
+    def _sampler(self, name: str) -> Sampler:
+        if name not in self._samplers:
+            from hyperknob.samplers import make_sampler
+
+            self._samplers[name] = make_sampler(name)
+        return self._samplers[name]
+
+    def propose(self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator) -> dict[str, Any] | None:
+        self.chosen, self.reason = self.choose(space, len(view.finished()))
+        return self._sampler(self.chosen).propose(space, view, rng)
+
+    def startup_trials(self, space: Sequence[HyperParameter]) -> int:
+        return self._sampler(self.chosen or self.choose(space, 0)[0]).startup_trials(space)
+
+    def suggest(self, hp: HyperParameter, rng: np.random.Generator) -> Any:
+        return self._sampler(self.chosen or "tpe").suggest(hp, rng)
+
+    def describe(self) -> str:
+        return "auto" if self.chosen is None else f"auto: {self.chosen} ({self.reason})"
+
+    def exhausted_message(self) -> str:
+        return self._sampler(self.chosen or "tpe").exhausted_message()
