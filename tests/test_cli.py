@@ -38,7 +38,7 @@ def cli(*args, cwd=None):
 
 def test_studies_summary_and_best(project):
     listed = json.loads(cli("studies", "--directory", str(project), "--json").stdout)
-    assert [row["study"] for row in listed] == [f"{project}/demo"] and listed[0]["algorithm"] == "random"
+    assert [row["study"] for row in listed] == [f"{project}/demo"] and listed[0]["algorithm"] == "auto"
     study = hk.load_study(str(project), "demo")
     summary = json.loads(cli("summary", f"{project}/demo", "--json").stdout)
     failed = sum(t.status == "FAILED" for t in study.trials)

@@ -95,7 +95,8 @@ def test_numpy_values_are_stored_and_unstorable_ones_fail_the_trial_clearly(tmp_
     trial.hyperparameters.Choice("lr", list(np.logspace(-3, -1, 3)))
     study.tell(trial, np.float32(0.5))
     stored = study.trials[0]
-    assert stored.user_attrs == {"n": 3} and stored.score == 0.5 and stored.values == {"lr": 0.001}
+    # The default algorithm="auto" adds user_attrs["algorithm"]: the sampler that proposed the trial.
+    assert stored.user_attrs == {"n": 3, "algorithm": "gp"} and stored.score == 0.5 and stored.values == {"lr": 0.001}
     trial = study.ask()
     trial.user_attrs["model"] = object()
     with pytest.raises(FatalTypeError, match=r"user_attrs\['model'\]"):

@@ -85,7 +85,10 @@ def test_a_plain_objective_is_pruned_and_keeps_its_reports(pruner):
                 raise hk.TrialPruned(f"stopped at epoch {epoch}")
         return learning_curve(x, epochs - 1)
 
-    study = hk.create_study(storage=":memory:", seed=3, pruner=pruner, max_consecutive_failed_trials=1)
+    # Random proposals: a model-based sampler soon proposes only good configurations, and this test
+    # is about stopping poor ones.
+    study = hk.create_study(storage=":memory:", seed=3, pruner=pruner, algorithm="random",
+                            max_consecutive_failed_trials=1)
     study.optimize(objective, n_trials=40, verbose=0)
     stopped = [t for t in study.trials if t.status == TrialStatus.STOPPED]
     completed = [t for t in study.trials if t.status == TrialStatus.COMPLETED]

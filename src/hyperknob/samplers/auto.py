@@ -33,7 +33,12 @@ class AutoSampler(Sampler):
     def __init__(self, gp_max_dims: int = 12, gp_max_trials: int = 250) -> None:
         self.gp_max_dims = int(gp_max_dims)
         self.gp_max_trials = int(gp_max_trials)
-        self._samplers: dict[str, Sampler] = {}
+        from hyperknob.samplers import make_sampler
+
+        # Both built now, in the process that creates the study: their modules (scipy's among
+        # them, about a second to import) are then shared by forked workers instead of imported
+        # by each worker at its first model-based proposal.
+        self._samplers: dict[str, Sampler] = {name: make_sampler(name) for name in ("gp", "tpe")}
         self.chosen: str | None = None
         self.reason = "nothing proposed yet"
 
@@ -49,10 +54,6 @@ class AutoSampler(Sampler):
         return "gp", f"{len(space)} unconditional parameters, under {self.gp_max_trials} trials"
 
     def _sampler(self, name: str) -> Sampler:
-        if name not in self._samplers:
-            from hyperknob.samplers import make_sampler
-
-            self._samplers[name] = make_sampler(name)
         return self._samplers[name]
 
     def propose(self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator) -> dict[str, Any] | None:
