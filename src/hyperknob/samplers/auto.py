@@ -53,21 +53,18 @@ class AutoSampler(Sampler):
             return "tpe", f"{finished} finished trials, {self.gp_max_trials} or more"
         return "gp", f"{len(space)} unconditional parameters, under {self.gp_max_trials} trials"
 
-    def _sampler(self, name: str) -> Sampler:
-        return self._samplers[name]
-
     def propose(self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator) -> dict[str, Any] | None:
         self.chosen, self.reason = self.choose(space, len(view.finished()))
-        return self._sampler(self.chosen).propose(space, view, rng)
+        return self._samplers[self.chosen].propose(space, view, rng)
 
     def startup_trials(self, space: Sequence[HyperParameter]) -> int:
-        return self._sampler(self.chosen or self.choose(space, 0)[0]).startup_trials(space)
+        return self._samplers[self.chosen or self.choose(space, 0)[0]].startup_trials(space)
 
     def suggest(self, hp: HyperParameter, rng: np.random.Generator) -> Any:
-        return self._sampler(self.chosen or "tpe").suggest(hp, rng)
+        return self._samplers[self.chosen or "tpe"].suggest(hp, rng)
 
     def describe(self) -> str:
         return "auto" if self.chosen is None else f"auto: {self.chosen} ({self.reason})"
 
     def exhausted_message(self) -> str:
-        return self._sampler(self.chosen or "tpe").exhausted_message()
+        return self._samplers[self.chosen or "tpe"].exhausted_message()
