@@ -33,12 +33,13 @@ class AutoSampler(Sampler):
     def __init__(self, gp_max_dims: int = 12, gp_max_trials: int = 250) -> None:
         self.gp_max_dims = int(gp_max_dims)
         self.gp_max_trials = int(gp_max_trials)
-        from hyperknob.samplers import make_sampler
+        from hyperknob.samplers.gp import GPSampler
+        from hyperknob.samplers.tpe import TPESampler
 
         # Both built now, in the process that creates the study: their modules (scipy's among
         # them, about a second to import) are then shared by forked workers instead of imported
         # by each worker at its first model-based proposal.
-        self._samplers: dict[str, Sampler] = {name: make_sampler(name) for name in ("gp", "tpe")}
+        self._samplers: dict[str, Sampler] = {"gp": GPSampler(), "tpe": TPESampler()}
         self.chosen: str | None = None
         self.reason = "nothing proposed yet"
 

@@ -7,11 +7,9 @@ storage are the study's; this class keeps KerasTuner's names and hooks around th
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import logging
 import os
-import sys
 import warnings
 from typing import Any
 
@@ -26,6 +24,7 @@ from hyperknob.study.results import convert_results
 from hyperknob.study.study import message_of, outcome_of
 from hyperknob.study.trial import Trial
 from hyperknob.tuners.distributed import distributed_role, wait_for
+from hyperknob.tuners.model_runner import declaration_scope
 
 __all__ = ["BaseTuner"]
 
@@ -97,7 +96,7 @@ class BaseTuner:
         """Build once with defaults to learn the space, then once per conditional branch never seen."""
         if self.hypermodel is None:
             return
-        with _declaration_scope():
+        with declaration_scope():
             hp = self.oracle.get_space()
             self.hypermodel.declare_hyperparameters(hp)
             self.oracle.update_space(hp)
@@ -325,13 +324,3 @@ class BaseTuner:
 
     def reload(self) -> None:
         pass
-
-
-def _declaration_scope() -> contextlib.AbstractContextManager[Any]:
-    """Keras's CPU scope for the models built only to learn the space, when Keras is loaded (the
-    scikit-learn and plain tuners never import it)."""
-    if "keras" not in sys.modules:
-        return contextlib.nullcontext()
-    from hyperknob.integrations.keras.devices import declaration_scope
-
-    return declaration_scope()

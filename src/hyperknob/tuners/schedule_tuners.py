@@ -8,7 +8,6 @@ training, so Adam keeps its moments and a learning-rate schedule its step count.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from hyperknob.oracles.schedule_oracles import ASHAOracle, BOHBOracle, HyperbandOracle
@@ -16,6 +15,7 @@ from hyperknob.samplers import Sampler
 from hyperknob.schedulers.base import EPOCHS, INITIAL_EPOCH, PARENT
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.study.trial import Trial
+from hyperknob.tuners.model_runner import runner_for
 from hyperknob.tuners.tuner import Tuner, oracle_arguments
 
 __all__ = ["ASHA", "BOHB", "Hyperband", "ScheduledTuner"]
@@ -37,14 +37,9 @@ class ScheduledTuner(Tuner):
     def _build_hypermodel(self, hp: HyperParameters) -> Any:
         model = super()._build_hypermodel(hp)
         parent = hp.values.get(PARENT)
-        if parent is not None and "keras" in sys.modules:
-            from hyperknob.integrations.keras.trial_runner import (
-                is_keras_model,
-                load_parent_state,
-            )
-
-            if is_keras_model(model):
-                load_parent_state(self, model, str(parent))
+        runner = runner_for(model) if parent is not None else None
+        if runner is not None:
+            runner.continue_from(self, model, str(parent))
         return model
 
 

@@ -1,12 +1,12 @@
 """KerasTuner's ``Tuner``: a ``BaseTuner`` whose trials build a model with the hypermodel and fit it.
 
-Nothing here imports Keras: the model only needs ``compile`` (when compile overrides are given)
-and ``fit``, and ``fit``'s History is read through its ``history`` dict.
+Nothing here imports Keras or any integration: a framework's models are trained by the
+``ModelRunner`` its integration announces (see ``model_runner``); any other model only needs
+``compile`` (when compile overrides are given) and ``fit``.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from hyperknob.exceptions import FatalTypeError
@@ -14,6 +14,7 @@ from hyperknob.oracles.oracle import Oracle
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.study.trial import Trial
 from hyperknob.tuners.base_tuner import BaseTuner
+from hyperknob.tuners.model_runner import active_runners, runner_for
 
 __all__ = ["Tuner", "oracle_arguments"]
 
@@ -68,11 +69,8 @@ class Tuner(BaseTuner):
         self.executions_per_trial = executions_per_trial
 
     def _build_hypermodel(self, hp: HyperParameters) -> Any:
-        if "keras" in sys.modules:
-            # Release the previous model's Keras state (without a full garbage collection).
-            from hyperknob.integrations.keras.trial_runner import release_keras_state
-
-            release_keras_state()
+        for runner in active_runners():
+            runner.release_state()  # the previous model's framework state (Keras: clear_session)
         if self.hypermodel is None:
             raise FatalTypeError(f"{type(self).__name__} has no hypermodel: pass hypermodel=build_fn, or override run_trial().")
         if self.distribution_strategy is not None:
@@ -88,13 +86,11 @@ class Tuner(BaseTuner):
             )
         overrides = {k: v for k, v in (("optimizer", self.optimizer), ("loss", self.loss), ("metrics", self.metrics)) if v is not None}
         if overrides:
-            if "keras" in sys.modules:
-                from hyperknob.integrations.keras.trial_runner import is_keras_model, recompile
-
-                if is_keras_model(model):
-                    recompile(model, overrides)
-                    return model
-            model.compile(**overrides)
+            runner = runner_for(model)
+            if runner is not None:
+                runner.recompile(model, overrides)
+            else:
+                model.compile(**overrides)
         return model
 
     def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
@@ -104,11 +100,9 @@ class Tuner(BaseTuner):
         the user's callbacks (see ``hyperknob.integrations.keras``)."""
         hp = trial.hyperparameters
         model = self._build_hypermodel(hp)
-        if "keras" in sys.modules:
-            from hyperknob.integrations.keras.trial_runner import is_keras_model, run_keras_trial
-
-            if is_keras_model(model):
-                return run_keras_trial(self, trial, model, *args, **kwargs)
+        runner = runner_for(model)
+        if runner is not None:
+            return runner.run_trial(self, trial, model, *args, **kwargs)
         results = []
         for execution in range(self.executions_per_trial):
             if execution:
@@ -118,9 +112,13 @@ class Tuner(BaseTuner):
 
     def load_model(self, trial: Trial) -> Any:
         """The trial's model with the weights of its best epoch (Keras models)."""
-        from hyperknob.integrations.keras.trial_runner import load_best_model
-
-        return load_best_model(self, trial)
+        runners = active_runners()
+        if not runners:
+            raise FileNotFoundError(
+                f"Trial {trial.trial_id} has no saved model: hyperknob saves the models of Keras trials only. "
+                "Rebuild it with tuner.hypermodel.build(trial.hyperparameters) and train it instead."
+            )
+        return runners[0].load_best_model(self, trial)
 
     # KerasTuner's training hooks; called from inside model.fit for Keras models.
     def on_epoch_begin(self, trial: Trial, model: Any, epoch: int, logs: Any = None) -> None:
@@ -132,18 +130,21 @@ class Tuner(BaseTuner):
         logs go into the trial and the model is saved when the objective improved. Inside
         ``model.fit`` the trial's own callback has recorded the epoch already; an override is a
         hook and need not call this."""
-        if getattr(self, "_epoch_hook_from_fit", False) or model is None or "keras" not in sys.modules:
+        if getattr(self, "_epoch_hook_from_fit", False) or model is None:
             return
-        from hyperknob.integrations.keras.trial_runner import epoch_recorder
-
-        epoch_recorder(self, trial, model).record_epoch(epoch, logs)
+        runner = runner_for(model)
+        if runner is not None:
+            runner.record_epoch(self, trial, model, epoch, logs)
 
     def save_model(self, trial_id: str, model: Any, step: int = 0) -> None:
         """Save ``model`` as the trial's checkpoint, which ``get_best_models()`` loads (KerasTuner's
         way for a ``run_trial`` that reports with ``oracle.update_trial``)."""
-        from hyperknob.integrations.keras.trial_runner import save_checkpoint
-
-        save_checkpoint(self, trial_id, model)
+        runner = runner_for(model)
+        if runner is None:
+            raise TypeError(
+                f"save_model() saves Keras models; received {type(model).__name__}. Save it yourself in run_trial()."
+            )
+        runner.save_model(self, trial_id, model)
 
     def on_batch_begin(self, trial: Trial, model: Any, batch: int, logs: Any = None) -> None:
         pass

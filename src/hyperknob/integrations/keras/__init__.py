@@ -1,7 +1,7 @@
 """Keras 3 integration: per-epoch reporting, best-epoch checkpoints, callbacks and model loading.
 
-Imported by the core ``Tuner`` only when a hypermodel builds a Keras model, so the core never
-imports Keras. Requires ``pip install 'hyperknob[keras]'``.
+``Tuner`` reaches it through ``runner.KerasRunner`` (the ``hyperknob.model_runners`` entry point), only
+once the user's code imported Keras; the core never imports it. Requires ``pip install 'hyperknob[keras]'``.
 """
 
 from __future__ import annotations
