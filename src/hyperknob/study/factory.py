@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Callable
 from typing import Any
@@ -12,23 +11,11 @@ from hyperknob.samplers import Sampler
 from hyperknob.schedulers import Pruner, sampler_from_config
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.storage import Storage, open_storage
-from hyperknob.study.study import Study, StudySettings
-from hyperknob.study.trial import Trial
+from hyperknob.study.loop import adapt_objective
+from hyperknob.study.settings import StudySettings
+from hyperknob.study.study import Study
 
 __all__ = ["adapt_objective", "create_study", "load_study", "optimize"]
-
-
-def adapt_objective(objective: Callable[..., Any]) -> Callable[[HyperParameters, Trial], Any]:
-    try:
-        params = [
-            p for p in inspect.signature(objective).parameters.values()
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        ]
-    except (TypeError, ValueError):
-        params = []
-    if len(params) >= 2:
-        return lambda hp, trial: objective(hp, trial)
-    return lambda hp, trial: objective(hp)
 
 
 def create_study(

@@ -4,10 +4,17 @@ what a trial holds can be stored at all."""
 from __future__ import annotations
 
 import traceback
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from hyperknob._types import TrialStatus
-from hyperknob.exceptions import FailedTrialError, FatalError, SearchSpaceError, TrialPruned
+from hyperknob._types import FrozenTrial, TrialStatus
+from hyperknob.exceptions import (
+    FailedTrialError,
+    FatalError,
+    FatalRuntimeError,
+    SearchSpaceError,
+    TrialPruned,
+)
 from hyperknob.storage.base import dumps
 
 if TYPE_CHECKING:
@@ -76,3 +83,18 @@ def message_of(exc: BaseException) -> str:
     if isinstance(exc, TrialPruned):
         return str(exc) or "pruned"
     return "".join(traceback.format_exception(exc))
+
+
+def check_consecutive_failures(trials: Sequence[FrozenTrial], limit: int | None, message: str | None) -> None:
+    """Stop the search (``FatalRuntimeError``) when the last ``limit`` finished trials all failed:
+    a search whose every trial fails is a bug in the user's code, not bad luck."""
+    if not limit:
+        return
+    finished = [t for t in trials if t.status.is_finished and t.datetime_complete is not None]
+    finished.sort(key=lambda t: t.datetime_complete)  # type: ignore[arg-type, return-value]
+    last = finished[-limit:]
+    if len(last) == limit and all(t.status == TrialStatus.FAILED for t in last):
+        raise FatalRuntimeError(
+            f"Number of consecutive failures exceeded the limit of {limit}. The last failed trial said:\n"
+            f"{message or ''}"
+        )

@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import logging
 import math
-import secrets
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,50 +29,33 @@ from hyperknob.exceptions import (
 from hyperknob.objective import Objective, create_objective, objective_from_config
 from hyperknob.samplers import Sampler, TrialsView, make_sampler
 from hyperknob.samplers.base import IDLE
-from hyperknob.schedulers import Pruner, Scheduler, make_pruner
+from hyperknob.schedulers import Pruner, make_pruner
 from hyperknob.schedulers.pruners import objective_curve
 from hyperknob.space import parameters as P
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.space.search_space import merge_space_config
 from hyperknob.storage import Proposal, Storage
 from hyperknob.study.callbacks import StudyCallback
-from hyperknob.study.heartbeat import DEFAULT_INTERVAL, Heartbeat, default_grace
-from hyperknob.study.outcomes import finishing_status, message_of, outcome_of, storable, unstorable
+from hyperknob.study.config import check_compatible, new_study_config
+from hyperknob.study.heartbeat import DEFAULT_INTERVAL, default_grace
+from hyperknob.study.outcomes import (
+    check_consecutive_failures,
+    finishing_status,
+    message_of,
+    outcome_of,
+    storable,
+    unstorable,
+)
 from hyperknob.study.results import Results, convert_results, score_from_history
+from hyperknob.study.settings import StudySettings
 from hyperknob.study.trial import MetricsTracker, Trial
-from hyperknob.study.workers import is_orphan, new_worker_id, release_worker
+from hyperknob.study.workers import is_orphan, new_worker_id
 
 __all__ = ["Study", "StudyAddress", "StudySettings"]
 
 logger = logging.getLogger("hyperknob")
 
-CONFIG_FORMAT = 1
 NO_RESULT: Any = object()  # tell() without a result: score from the metrics already reported
-_IDLE_SLEEP_S = 0.2
-
-
-@dataclasses.dataclass
-class StudySettings:
-    max_trials: int | None = None
-    max_retries_per_trial: int = 0
-    max_consecutive_failed_trials: int | None = 3
-    tune_new_entries: bool = True
-    allow_new_entries: bool = True
-    heartbeat_interval: float | None = None  # None: the study's stored setting (30 s when new)
-    grace_period: float | None = None  # None: the study's stored setting (4 x the interval when new)
-
-    def validate(self) -> None:
-        for name in ("heartbeat_interval", "grace_period"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-                raise ValueError(f"{name} must be a positive number of seconds or None, received {value!r}.")
-        if self.max_trials is not None and (not isinstance(self.max_trials, int) or self.max_trials < 1):
-            raise ValueError(f"max_trials must be a positive integer or None, received {self.max_trials!r}.")
-        if not isinstance(self.max_retries_per_trial, int) or self.max_retries_per_trial < 0:
-            raise ValueError(f"max_retries_per_trial must be an integer >= 0, received {self.max_retries_per_trial!r}.")
-        limit = self.max_consecutive_failed_trials
-        if limit is not None and (not isinstance(limit, int) or limit < 1):
-            raise ValueError(f"max_consecutive_failed_trials must be an integer >= 1 or None, received {limit!r}.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,21 +107,13 @@ class Study:
         self.settings.validate()
         requested_objective = create_objective(objective)
         predefined = hyperparameters.space if hyperparameters is not None else []
-        config = {
-            "format": CONFIG_FORMAT,
-            "objective": requested_objective.get_config(),
-            "algorithm": self.sampler.name,
-            **({"algorithm_config": self.sampler.get_config()} if isinstance(self.sampler, Scheduler) else {}),
-            "seed": int(seed) if seed is not None else secrets.randbits(32),
-            "max_trials": self.settings.max_trials,
-            "space": [P.serialize(p) for p in predefined],
-            "predefined": sorted({p.name for p in predefined}),
-            **self._liveness_config(),
-        }
+        config = new_study_config(
+            requested_objective, self.sampler, seed, self.settings.max_trials, predefined, self._liveness_config()
+        )
         record = storage.create_study(name, config, overwrite=overwrite)
         self.study_id = record.study_id
         stored = dict(record.config)
-        self._check_compatible(stored, requested_objective, seed)
+        check_compatible(stored, requested_objective, seed, name, storage.url)
         self.objective: Objective = objective_from_config(stored["objective"])
         self.seed: int = int(stored["seed"])
         if stored.get("max_trials") != self.settings.max_trials and self.settings.max_trials is not None:
@@ -166,24 +140,6 @@ class Study:
         interval = self.settings.heartbeat_interval or DEFAULT_INTERVAL
         return {"heartbeat_interval": interval, "grace_period": self.settings.grace_period or default_grace(interval)}
 
-    def _check_compatible(self, stored: Mapping[str, Any], objective: Objective, seed: int | None) -> None:
-        if stored.get("format") != CONFIG_FORMAT:
-            raise FatalValueError(
-                f"Study '{self.name}' in {self.storage.url} was written in study format {stored.get('format')}; "
-                f"this hyperknob writes format {CONFIG_FORMAT}. Use overwrite=True or another project_name."
-            )
-        stored_objective = objective_from_config(stored["objective"])
-        if stored_objective != objective:
-            raise FatalValueError(
-                f"Study '{self.name}' was created with {stored_objective}, but this search asks for {objective}. "
-                "Use the same objective to resume it, or overwrite=True / another project_name to start afresh."
-            )
-        if seed is not None and int(seed) != int(stored["seed"]):
-            logger.warning(
-                "Study '%s' resumes with its stored seed %s; the seed %s passed now is ignored.",
-                self.name, stored["seed"], seed,
-            )
-
     @property
     def direction(self) -> Direction:
         return self.objective.direction
@@ -194,8 +150,7 @@ class Study:
         return list(self._space)
 
     def get_space(self) -> HyperParameters:
-        hps = HyperParameters.from_config({"space": self._space_config, "values": {}})
-        hps._override_names = set(self._predefined)
+        hps = self._new_hyperparameters()
         for hp in hps.space:
             if hp.name not in hps.values and hps.is_active(hp):
                 hps.values[hp.name] = hp.default
@@ -222,6 +177,14 @@ class Study:
         )
         self._set_space(config["space"])
         return new
+
+    def _new_hyperparameters(self) -> HyperParameters:
+        """Empty hyperparameters with the study's space. The user's predefined entries override what
+        the build function declares, also when a finished trial's hyperparameters build its model
+        again (get_best_models, a retrain)."""
+        hps = HyperParameters.from_config({"space": self._space_config, "values": {}})
+        hps._override_names = set(self._predefined)
+        return hps
 
     def _set_space(self, space_config: list[dict[str, Any]]) -> None:
         if space_config != self._space_config:
@@ -263,11 +226,7 @@ class Study:
     def to_trial(self, frozen: FrozenTrial) -> Trial:
         """A KerasTuner-shaped Trial (hyperparameters with the study's space) for a stored trial."""
         directions = {self.objective.name: self.objective.direction}
-        hps = HyperParameters.from_config({"space": self._space_config, "values": {}})
-        # The user's predefined entries override what the build function declares, also when a
-        # finished trial's hyperparameters build its model again (get_best_models, a retrain).
-        hps._override_names = set(self._predefined)
-        trial = Trial.from_frozen(frozen, hps, directions)
+        trial = Trial.from_frozen(frozen, self._new_hyperparameters(), directions)
         trial._study = self
         return trial
 
@@ -335,9 +294,8 @@ class Study:
         return Proposal(values=dict(values))
 
     def _live_trial(self, frozen: FrozenTrial) -> Trial:
-        hps = HyperParameters.from_config({"space": self._space_config, "values": {}})
+        hps = self._new_hyperparameters()
         hps.values = dict(frozen.values)
-        hps._override_names = set(self._predefined)
         if not self.settings.allow_new_entries:
             hps._frozen_names = frozenset(p.name for p in self._space)
         if self.settings.tune_new_entries:
@@ -441,7 +399,7 @@ class Study:
             status = TrialStatus.FAILED
         frozen = self._finish(trial, status, message=message)
         if status == TrialStatus.FAILED:
-            self._check_consecutive_failures(message)
+            check_consecutive_failures(self.get_trials(), self.settings.max_consecutive_failed_trials, message)
         return frozen
 
     def record_results(self, trial: Trial, results: Results) -> None:
@@ -507,19 +465,6 @@ class Study:
             self.storage.get_trial(self.study_id, trial.number), status=trial.status, message=trial.message
         )
 
-    def _check_consecutive_failures(self, message: str | None) -> None:
-        limit = self.settings.max_consecutive_failed_trials
-        if not limit:
-            return
-        finished = [t for t in self.get_trials() if t.status.is_finished and t.datetime_complete is not None]
-        finished.sort(key=lambda t: t.datetime_complete)  # type: ignore[arg-type, return-value]
-        last = finished[-limit:]
-        if len(last) == limit and all(t.status == TrialStatus.FAILED for t in last):
-            raise FatalRuntimeError(
-                f"Number of consecutive failures exceeded the limit of {limit}. The last failed trial said:\n"
-                f"{message or ''}"
-            )
-
     # --- running ----------------------------------------------------------------------------------
     def run_trial(self, trial: Trial, fn: Callable[[Trial], Any]) -> FrozenTrial:
         """Run ``fn(trial)`` and tell its result; an exception ends the trial as ``outcome_of`` says."""
@@ -556,27 +501,14 @@ class Study:
         ``n_trials`` counts the trials this call runs; ``max_trials`` caps the study's total, shared by
         every worker; ``timeout`` (seconds) stops starting new trials. ``n_workers`` runs that many
         worker processes on this machine (the study must be in a file or a database), each seeing
-        ``devices_per_worker`` GPUs of its own when set. Returns the study.
+        ``devices_per_worker`` GPUs of its own when set. Returns the study. (The loop itself is in
+        ``study.loop``.)
         """
-        if max_trials is not None:
-            self.settings.max_trials = max_trials
-            self.storage.update_study_config(self.study_id, lambda c: {**c, "max_trials": max_trials})
-        if n_workers != 1 or devices_per_worker:
-            from hyperknob.study.parallel import optimize_in_workers
+        from hyperknob.study import loop
 
-            optimize_in_workers(self, func, n_trials, timeout, callbacks, n_workers, devices_per_worker, verbose)
-            return self
-        from hyperknob.study.factory import adapt_objective
-
-        call = adapt_objective(func)
-        from hyperknob.study.display import default_callbacks
-
-        self.run_loop(
-            self.ask,
-            lambda trial: self.run_trial(trial, lambda t: call(t.hyperparameters, t)),
-            n_trials=n_trials,
-            timeout=timeout,
-            callbacks=[*default_callbacks(verbose, n_trials), *callbacks],
+        loop.optimize(
+            self, func, n_trials, timeout, max_trials=max_trials, callbacks=callbacks, verbose=verbose,
+            n_workers=n_workers, devices_per_worker=devices_per_worker,
         )
         return self
 
@@ -611,55 +543,8 @@ class Study:
         timeout: float | None = None,
         callbacks: Sequence[StudyCallback] = (),
     ) -> None:
-        """The worker loop of every door: take a trial, run and tell it, until told to stop.
+        """The worker loop of every door (``study.loop.run_loop``): take a trial, run and tell it,
+        until told to stop."""
+        from hyperknob.study import loop
 
-        ``next_trial`` returns None when there is nothing to run (``stop_reason`` says why; 'idle'
-        waits and asks again); ``execute`` runs one trial and returns its stored record.
-        """
-        started = time.monotonic()
-        done = 0
-        self.stop_reason = None
-        self._stop_requested = False
-        # Retries left over from an interrupted loop belong to a released worker id: their trials
-        # are orphans now and are claimed again like any other.
-        self._retry_queue.clear()
-        # Release the id that earlier asks used: a trial asked and abandoned outside a loop is an
-        # orphan from now on, and is claimed again (by this loop or another worker).
-        release_worker(self.worker)
-        self.worker = new_worker_id()
-        for cb in callbacks:
-            cb.on_search_begin(self)
-        heart = Heartbeat(self.storage, self.study_id, self.heartbeat_interval)
-        heart.start()
-        try:
-            while n_trials is None or done < n_trials:
-                if timeout is not None and time.monotonic() - started >= timeout:
-                    self.stop_reason = "timeout"
-                    break
-                if self._stop_requested:
-                    self.stop_reason = "stopped"
-                    break
-                trial = next_trial()
-                if trial is None:
-                    if self.stop_reason == "idle":
-                        time.sleep(_IDLE_SLEEP_S)
-                        continue
-                    break
-                for cb in callbacks:
-                    cb.on_trial_begin(self, trial)
-                with heart.beating(trial.number, trial._worker):
-                    frozen = execute(trial)
-                for cb in callbacks:
-                    cb.on_trial_end(self, trial, frozen)
-                if frozen.status != TrialStatus.INVALID:
-                    done += 1
-        finally:
-            heart.stop()
-            # The worker id dies with the loop, so a trial this loop left RUNNING (Ctrl-C) is taken
-            # over by the next search, in this process or another.
-            release_worker(self.worker)
-            self.worker = new_worker_id()  # ask() after the loop claims under a live id
-            for cb in callbacks:
-                cb.on_search_end(self)
-        if self.stop_reason == "exhausted":
-            logger.info("Search '%s' stopped: %s.", self.name, self.sampler.exhausted_message())
+        loop.run_loop(self, next_trial, execute, n_trials=n_trials, timeout=timeout, callbacks=callbacks)

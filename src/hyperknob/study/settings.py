@@ -1,0 +1,31 @@
+"""A study's limits and liveness settings, checked once when the study is opened."""
+
+from __future__ import annotations
+
+import dataclasses
+
+__all__ = ["StudySettings"]
+
+
+@dataclasses.dataclass
+class StudySettings:
+    max_trials: int | None = None
+    max_retries_per_trial: int = 0
+    max_consecutive_failed_trials: int | None = 3
+    tune_new_entries: bool = True
+    allow_new_entries: bool = True
+    heartbeat_interval: float | None = None  # None: the study's stored setting (30 s when new)
+    grace_period: float | None = None  # None: the study's stored setting (4 x the interval when new)
+
+    def validate(self) -> None:
+        for name in ("heartbeat_interval", "grace_period"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+                raise ValueError(f"{name} must be a positive number of seconds or None, received {value!r}.")
+        if self.max_trials is not None and (not isinstance(self.max_trials, int) or self.max_trials < 1):
+            raise ValueError(f"max_trials must be a positive integer or None, received {self.max_trials!r}.")
+        if not isinstance(self.max_retries_per_trial, int) or self.max_retries_per_trial < 0:
+            raise ValueError(f"max_retries_per_trial must be an integer >= 0, received {self.max_retries_per_trial!r}.")
+        limit = self.max_consecutive_failed_trials
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise ValueError(f"max_consecutive_failed_trials must be an integer >= 1 or None, received {limit!r}.")
