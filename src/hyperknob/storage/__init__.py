@@ -34,7 +34,9 @@ def open_storage(storage: str | Storage | None, project_dir: str | None = None, 
         return _open_project_file(project_dir, overwrite)
     if storage in (":memory:", "memory"):
         return InMemoryStorage()
-    from hyperknob.storage.sql import SQLStorage  # SQLAlchemy is imported only when a database is used
+    from hyperknob.storage.sql import (
+        SQLStorage,  # SQLAlchemy is imported only when a database is used
+    )
 
     return SQLStorage(storage)
 

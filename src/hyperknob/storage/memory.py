@@ -14,7 +14,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from hyperknob._types import FrozenTrial, MetricPoint, TrialStatus
-from hyperknob.storage.base import ClaimTransaction, Storage, StudyRecord, dumps, not_owned, study_gone
+from hyperknob.storage.base import (
+    ClaimTransaction,
+    Storage,
+    StudyRecord,
+    dumps,
+    not_owned,
+    study_gone,
+)
 
 __all__ = ["InMemoryStorage"]
 

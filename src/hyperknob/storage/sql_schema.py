@@ -13,9 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from hyperknob._types import FrozenTrial, MetricPoint, TrialStatus
-from hyperknob.storage.base import dumps
+from hyperknob.exceptions import StudyVersionError
+from hyperknob.storage.base import SCHEMA_VERSION, dumps
 
 __all__ = [
+    "LIBRARY",
+    "init_schema",
     "ALL_TRIALS",
     "INSERT_TRIAL",
     "PLACEHOLDER",
@@ -34,6 +37,9 @@ __all__ = [
     "trials_table",
     "update_statement",
 ]
+
+LIBRARY = "hyperknob"  # the meta table's 'library': a database written by another program is refused
+_SCHEMA_LOCK_KEY = 0x68797065726B6E6F  # pg_advisory_xact_lock key ("hyperkno") for creating the tables
 
 metadata = sa.MetaData()
 meta_table = sa.Table(
@@ -180,3 +186,42 @@ def update_statement(columns: tuple[str, ...], owned: bool) -> Any:
 
 
 PLACEHOLDER = FrozenTrial(study_id=0, number=0, trial_id="", status=TrialStatus.RUNNING, values={})
+
+
+def init_schema(conn: Any, postgres: bool, safe_url: str) -> None:
+    """Create the tables in an empty database, or check that an existing one holds hyperknob's
+    schema in this version; a database written by another version or program is refused, never
+    altered. Runs inside a write transaction."""
+    if postgres:
+        # Workers started together on a fresh database create the tables one after another.
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
+    tables = set(sa.inspect(conn).get_table_names())
+    if meta_table.name in tables:
+        meta = dict(conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).all())
+        if meta.get("library") != LIBRARY:
+            raise StudyVersionError(
+                f"{safe_url} was not written by hyperknob (library={meta.get('library')!r}). "
+                "Use another directory/project_name or storage URL."
+            )
+        version = int(meta.get("schema_version", "-1"))
+        if version != SCHEMA_VERSION:
+            newer = version > SCHEMA_VERSION
+            raise StudyVersionError(
+                f"{safe_url} holds a study in schema version {version}, and this hyperknob reads "
+                f"version {SCHEMA_VERSION}. "
+                + ("Upgrade hyperknob to read it" if newer else "Open it with the hyperknob version that wrote it")
+                + ", or start a new study: another project_name or storage, or overwrite=True "
+                "(which replaces a project's own study.db file; a storage URL you named is never replaced)."
+            )
+        return
+    foreign = sorted(t for t in tables if not t.startswith("hyperknob_"))
+    if foreign:
+        raise StudyVersionError(
+            f"{safe_url} is not a hyperknob study: it holds other tables ({', '.join(foreign[:8])}). "
+            "Use another directory/project_name or storage URL; hyperknob never writes into it."
+        )
+    metadata.create_all(conn)
+    conn.execute(
+        meta_table.insert(),
+        [{"key": "library", "value": LIBRARY}, {"key": "schema_version", "value": str(SCHEMA_VERSION)}],
+    )
