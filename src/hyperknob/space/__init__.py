@@ -2,8 +2,22 @@
 
 from hyperknob.space.conditions import Parent
 from hyperknob.space.hyperparameters import HyperParameters
-from hyperknob.space.parameters import Boolean, Choice, Fixed, Float, HyperParameter, Int, deserialize, serialize
-from hyperknob.space.search_space import config_key, grid_size, iter_grid, values_by_walking
+from hyperknob.space.parameters import (
+    Boolean,
+    Choice,
+    Fixed,
+    Float,
+    HyperParameter,
+    Int,
+    deserialize,
+    serialize,
+)
+from hyperknob.space.search_space import (
+    config_key,
+    grid_size,
+    iter_grid,
+    values_by_walking,
+)
 
 __all__ = [
     "Boolean",
