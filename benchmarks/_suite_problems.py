@@ -15,8 +15,9 @@ the problems that need it, when first evaluated, and its datasets are loaded onc
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

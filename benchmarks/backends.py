@@ -47,9 +47,22 @@ import sys
 import time
 from pathlib import Path
 
-from _common import (HERE, TORCH, background_cores, child_env, children_cpu_s, cpu_model,
-                     ensure_venv, log, machine_busy_s, marked_result, median_of, set_threads,
-                     wait_for_quiet, write_json)
+from _common import (
+    HERE,
+    TORCH,
+    background_cores,
+    child_env,
+    children_cpu_s,
+    cpu_model,
+    ensure_venv,
+    log,
+    machine_busy_s,
+    marked_result,
+    median_of,
+    set_threads,
+    wait_for_quiet,
+    write_json,
+)
 
 TAG = "backends"
 RESULTS = HERE / "results" / "backends.json"

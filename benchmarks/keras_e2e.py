@@ -54,9 +54,22 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import (HERE, ROOT, TORCH, child_env, children_cpu_s, ensure_venv, log,
-                     machine_busy_s, marked_result, median_of, pip_install, set_threads,
-                     wait_for_quiet, write_json)
+from _common import (
+    HERE,
+    ROOT,
+    TORCH,
+    child_env,
+    children_cpu_s,
+    ensure_venv,
+    log,
+    machine_busy_s,
+    marked_result,
+    median_of,
+    pip_install,
+    set_threads,
+    wait_for_quiet,
+    write_json,
+)
 
 TAG = "keras_e2e"
 VENV = HERE / ".venv-keras"

@@ -53,8 +53,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import (chosen, HERE, ROOT, TORCH, background_cores, cpu_model, ensure_venv, log,
-                     thread_vars, write_json)
+from _common import HERE, ROOT, TORCH, background_cores, chosen, cpu_model, ensure_venv, log, thread_vars, write_json
 
 TAG = "multifidelity"
 VENV = HERE / ".venv"
@@ -298,8 +297,13 @@ def keras_search(opt: str, problem, seed: int, budget: int, data, tmp: str) -> d
 # --------------------------------------------------------------------------- child: synthetic
 
 def synthetic_search(opt: str, seed: int, budget: int, tmp: str) -> dict:
-    from _multifidelity_problems import (declare, suggest_optuna, synthetic_accuracy,
-                                         synthetic_epoch_time, synthetic_space)
+    from _multifidelity_problems import (
+        declare,
+        suggest_optuna,
+        synthetic_accuracy,
+        synthetic_epoch_time,
+        synthetic_space,
+    )
 
     REC.reset(budget if opt in CAPPED else None)
     t0 = time.perf_counter()

@@ -32,8 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import (HERE, ROOT, TORCH, ensure_venv, log, machine_info, marked_result, median_of,
-                     thread_vars, write_json)
+from _common import HERE, ROOT, TORCH, ensure_venv, log, machine_info, marked_result, median_of, thread_vars, write_json
 
 TAG = "overhead"
 VENV = HERE / ".venv"

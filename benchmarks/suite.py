@@ -41,8 +41,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from _common import (chosen, HERE, ROOT, TORCH, cpu_model, ensure_venv, log, thread_vars,
-                     write_json)
+from _common import HERE, ROOT, TORCH, chosen, cpu_model, ensure_venv, log, thread_vars, write_json
 
 TAG = "suite"
 VENV = HERE / ".venv"

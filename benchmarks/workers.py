@@ -49,8 +49,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import (HERE, ROOT, children_cpu_s, ensure_venv, log, machine_busy_s, machine_info,
-                     marked_result, pip_install, thread_vars, write_json)
+from _common import (
+    HERE,
+    ROOT,
+    children_cpu_s,
+    ensure_venv,
+    log,
+    machine_busy_s,
+    machine_info,
+    marked_result,
+    pip_install,
+    thread_vars,
+    write_json,
+)
 
 TAG = "workers"
 VENV = HERE / ".venv"

@@ -285,7 +285,7 @@ def test_custom_tuner_with_its_own_training_loop(tmp_path):
                     self.on_epoch_end(trial, model, epoch, logs={"loss": float(np.mean(losses))})
                     events.append(epoch)
 
-        oracle_class = getattr(kt.oracles, "BayesianOptimizationOracle")
+        oracle_class = kt.oracles.BayesianOptimizationOracle
         tuner = MyTuner(oracle=oracle_class(objective=kt.Objective("loss", "min"), max_trials=2), hypermodel=build_conv,
                         directory=directory, project_name="mnist_custom_training")
         rng = np.random.default_rng(0)

@@ -11,9 +11,9 @@ import scipy.optimize
 
 import hyperknob as hk
 from hyperknob._types import FrozenTrial, TrialStatus
-from hyperknob.samplers.base import TrialsView
-from hyperknob.samplers.gp import _YJ_GRID, GPSampler, _Snapper, warp_losses, _yeo_johnson, log_h
 from hyperknob.samplers._gp_model import _neg_objective
+from hyperknob.samplers.base import TrialsView
+from hyperknob.samplers.gp import _YJ_GRID, GPSampler, _Snapper, _yeo_johnson, log_h, warp_losses
 from hyperknob.space.conditions import Parent
 from hyperknob.space.encoding import UnitCubeEncoder
 from hyperknob.space.parameters import Boolean, Choice, Fixed, Float, Int

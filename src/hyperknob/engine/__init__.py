@@ -1,6 +1,13 @@
 """KerasTuner's ``keras_tuner.engine.*`` module paths, for scripts that import from there."""
 
-from hyperknob.engine import base_tuner, hypermodel, hyperparameters, oracle, trial, tuner
+from hyperknob.engine import (
+    base_tuner,
+    hypermodel,
+    hyperparameters,
+    oracle,
+    trial,
+    tuner,
+)
 from hyperknob.hypermodel import HyperModel
 from hyperknob.space.hyperparameters import HyperParameters
 

@@ -1,4 +1,11 @@
 from hyperknob.space.hyperparameters import HyperParameters
-from hyperknob.space.parameters import Boolean, Choice, Fixed, Float, HyperParameter, Int
+from hyperknob.space.parameters import (
+    Boolean,
+    Choice,
+    Fixed,
+    Float,
+    HyperParameter,
+    Int,
+)
 
 __all__ = ["Boolean", "Choice", "Fixed", "Float", "HyperParameter", "HyperParameters", "Int"]

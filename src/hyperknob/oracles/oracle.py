@@ -178,7 +178,7 @@ class Oracle:
             return self._view, self._rng
         trials = self.study.get_trials()
         number = len(trials)
-        return TrialsView(trials, number, self.objective.direction.value), self.study._rng(number)
+        return TrialsView(trials, number, self.objective.direction.value, self.study.trial_keys), self.study._rng(number)
 
     def _populate_from_hook(self, view: TrialsView, rng: np.random.Generator) -> Any:
         self._view, self._rng = view, rng

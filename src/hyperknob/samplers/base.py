@@ -17,24 +17,41 @@ from hyperknob._types import FrozenTrial, TrialStatus
 from hyperknob.space.parameters import HyperParameter
 from hyperknob.space.search_space import config_key
 
-__all__ = ["IDLE", "Sampler", "TrialsView"]
+__all__ = ["IDLE", "Sampler", "TrialKeyCache", "TrialsView"]
 
 # What a sampler returns when it cannot propose now but may later (e.g. waiting for running trials).
 IDLE = "idle"
 
 
-_KEY_CACHE: dict[int, tuple[FrozenTrial, str, str]] = {}
-# space signature -> (k, trials[k - 1], keys of trials[:k]) for an all-finished prefix of a study
-_PREFIX_CACHE: dict[str, tuple[int, FrozenTrial, frozenset[str]]] = {}
+class TrialKeyCache:
+    """The keys of configurations a study has tried, remembered between proposals.
+
+    Owned by the study (one per ``Study`` object: its lifetime is the study's in this process) and
+    handed to each ``TrialsView`` the study builds. It relies on what the storage guarantees: a
+    finished trial never changes, and the SQL storage hands out the same object for a finished
+    trial on every read. Entries are checked by identity, so trial objects from anywhere else (a
+    copy, another study) are never mistaken for those remembered; they only cost a fresh key.
+    """
+
+    def __init__(self) -> None:
+        # trial number -> (the finished trial, space signature, its key)
+        self.keys: dict[int, tuple[FrozenTrial, str, str]] = {}
+        # space signature -> (k, trials[k - 1], keys of trials[:k]) for an all-finished prefix
+        self.prefixes: dict[str, tuple[int, FrozenTrial, frozenset[str]]] = {}
 
 
 class TrialsView:
-    """What a sampler may know of the study: its trials (finished and running) and the objective."""
+    """What a sampler may know of the study: its trials (finished and running) and the objective.
 
-    def __init__(self, trials: Sequence[FrozenTrial], number: int, direction: str = "min") -> None:
+    ``keys``: the study's ``TrialKeyCache``; a view without one computes every key afresh."""
+
+    def __init__(
+        self, trials: Sequence[FrozenTrial], number: int, direction: str = "min", keys: TrialKeyCache | None = None
+    ) -> None:
         self.trials = tuple(trials)
         self.number = number  # the number of the trial being proposed
         self.direction = direction
+        self.keys = keys if keys is not None else TrialKeyCache()
 
     def finished(self) -> list[FrozenTrial]:
         return [t for t in self.trials if t.status == TrialStatus.COMPLETED and t.has_finite_score()]
@@ -52,10 +69,9 @@ class TrialsView:
         keys: set[str] = set()
         start = 0
         # Resume from the keys of the longest all-finished prefix seen before, when this view holds
-        # the very same trial objects there (the SQL storage hands out the same object for a
-        # finished trial on every read): a claim on a long study then costs what changed, not its
-        # length. A finished trial never changes, and the entry keeps it alive, so identity is safe.
-        memo = _PREFIX_CACHE.get(signature)
+        # the very same trial objects there: a claim on a long study then costs what changed, not
+        # its length.
+        memo = self.keys.prefixes.get(signature)
         if memo is not None and memo[0] <= len(self.trials) and self.trials[memo[0] - 1] is memo[1]:
             start = memo[0]
             keys = set(memo[2])
@@ -64,16 +80,13 @@ class TrialsView:
             keys.add(self._key(self.trials[end], space, signature))
             end += 1
         if end > start:
-            if len(_PREFIX_CACHE) > 1000:
-                _PREFIX_CACHE.clear()
-            _PREFIX_CACHE[signature] = (end, self.trials[end - 1], frozenset(keys))
+            self.keys.prefixes[signature] = (end, self.trials[end - 1], frozenset(keys))
         for t in self.trials[end:]:
             keys.add(self._key(t, space, signature))
         return keys
 
-    @staticmethod
-    def _key(t: FrozenTrial, space: Sequence[HyperParameter], signature: str) -> str:
-        cached = _KEY_CACHE.get(id(t))
+    def _key(self, t: FrozenTrial, space: Sequence[HyperParameter], signature: str) -> str:
+        cached = self.keys.keys.get(t.number)
         if cached is not None and cached[0] is t and cached[1] == signature:
             return cached[2]
         values = {}
@@ -86,11 +99,7 @@ class TrialsView:
                 values[hp.name] = hp.default
         key = config_key(values)
         if t.status.is_finished:
-            # Finished trials never change: remember their key (the entry keeps the trial alive,
-            # so its id cannot be reused while cached).
-            if len(_KEY_CACHE) > 100_000:
-                _KEY_CACHE.clear()
-            _KEY_CACHE[id(t)] = (t, signature, key)
+            self.keys.keys[t.number] = (t, signature, key)  # a finished trial never changes
         return key
 
 

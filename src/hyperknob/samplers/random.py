@@ -9,7 +9,12 @@ import numpy as np
 
 from hyperknob.samplers.base import Sampler, TrialsView
 from hyperknob.space.parameters import HyperParameter
-from hyperknob.space.search_space import config_key, grid_size, iter_grid, values_by_walking
+from hyperknob.space.search_space import (
+    config_key,
+    grid_size,
+    iter_grid,
+    values_by_walking,
+)
 
 __all__ = ["RandomSampler"]
 

@@ -24,8 +24,8 @@ from hyperknob.samplers.base import IDLE
 from hyperknob.schedulers.base import (
     Scheduler,
     by_number,
-    check_int,
     check_factor,
+    check_int,
     is_scored,
     parent_of,
     promotion,

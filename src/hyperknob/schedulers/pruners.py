@@ -17,7 +17,7 @@ import numpy as np
 
 from hyperknob._types import Direction, MetricPoint, TrialStatus
 from hyperknob.objective import Objective
-from hyperknob.schedulers.base import check_int, check_factor
+from hyperknob.schedulers.base import check_factor, check_int
 
 __all__ = ["Curve", "MedianPruner", "Pruner", "SuccessiveHalvingPruner", "objective_curve"]
 

@@ -28,7 +28,7 @@ from hyperknob.exceptions import (
 )
 from hyperknob.objective import Objective, create_objective, objective_from_config
 from hyperknob.samplers import Sampler, TrialsView, make_sampler
-from hyperknob.samplers.base import IDLE
+from hyperknob.samplers.base import IDLE, TrialKeyCache
 from hyperknob.schedulers import Pruner, make_pruner
 from hyperknob.schedulers.pruners import objective_curve
 from hyperknob.space import parameters as P
@@ -133,6 +133,8 @@ class Study:
         self.stop_reason: str | None = None
         self.score_trial_fn: Callable[[Trial], None] | None = None
         self._chosen_algorithm: dict[int, str] = {}  # trial number -> what algorithm="auto" chose
+        # The keys of tried configurations, kept between this study's proposals (see TrialKeyCache).
+        self.trial_keys = TrialKeyCache()
         self.populate_hook: Callable[[TrialsView, np.random.Generator], Any] | None = None
 
     # --- construction helpers ---------------------------------------------------------------------
@@ -276,7 +278,7 @@ class Study:
     def _propose(self, trials: Sequence[FrozenTrial], number: int, config: Mapping[str, Any]) -> Proposal | str:
         self._set_space(list(config.get("space", [])))
         self.settings.max_trials = config.get("max_trials", self.settings.max_trials)
-        view = TrialsView(trials, number, self.direction.value)
+        view = TrialsView(trials, number, self.direction.value, self.trial_keys)
         rng = self._rng(number)
         if self.populate_hook is not None:
             values = self.populate_hook(view, rng)

@@ -20,7 +20,7 @@ import numpy as np
 from hyperknob._types import FrozenTrial, MetricPoint, TrialStatus
 from hyperknob.objective import Objective
 from hyperknob.samplers import Sampler, TrialsView
-from hyperknob.samplers.base import IDLE
+from hyperknob.samplers.base import IDLE, TrialKeyCache
 from hyperknob.schedulers.base import EPOCHS, INITIAL_EPOCH
 from hyperknob.schedulers.pruners import Pruner, objective_curve
 from hyperknob.space.parameters import HyperParameter
@@ -94,8 +94,10 @@ def simulate(
     best = math.inf
     stopped: set[int] = set()
 
+    keys = TrialKeyCache()  # the simulated study's, as a Study keeps one
+
     def view(number: int) -> TrialsView:
-        return TrialsView([trials[n] for n in sorted(trials)], number, "min")
+        return TrialsView([trials[n] for n in sorted(trials)], number, "min", keys)
 
     def finish(run: _Run, status: TrialStatus) -> None:
         nonlocal best

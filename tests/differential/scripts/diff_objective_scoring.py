@@ -4,9 +4,8 @@
 import importlib
 import os
 
-from keras.callbacks import History  # a real History, built by hand: nothing is trained
-
 from dt_common import Facts, exc_fact
+from keras.callbacks import History  # a real History, built by hand: nothing is trained
 
 kt = importlib.import_module(os.environ["KT_MODULE"])  # the one switch line
 

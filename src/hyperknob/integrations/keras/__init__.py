@@ -22,6 +22,10 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without 
     ) from exc
 
 from hyperknob.integrations.keras.callbacks import TrialCallback
-from hyperknob.integrations.keras.trial_runner import is_keras_model, load_best_model, run_keras_trial
+from hyperknob.integrations.keras.trial_runner import (
+    is_keras_model,
+    load_best_model,
+    run_keras_trial,
+)
 
 __all__ = ["TrialCallback", "is_keras_model", "load_best_model", "run_keras_trial"]

@@ -18,8 +18,15 @@ from typing import TYPE_CHECKING, Any
 import keras
 
 from hyperknob.exceptions import TrialPruned
-from hyperknob.integrations.keras.callbacks import BatchHooks, TrialCallback, build_config_path
-from hyperknob.integrations.keras.input_spec import build_from_input_spec, describe_inputs
+from hyperknob.integrations.keras.callbacks import (
+    BatchHooks,
+    TrialCallback,
+    build_config_path,
+)
+from hyperknob.integrations.keras.input_spec import (
+    build_from_input_spec,
+    describe_inputs,
+)
 from hyperknob.integrations.keras.tensorboard import tensorboard_without_tensorflow
 
 if TYPE_CHECKING:

@@ -15,7 +15,10 @@ import keras
 from keras import layers
 
 from hyperknob.hypermodel import HyperModel
-from hyperknob.integrations.keras.applications._inputs import check_image_arguments, image_input
+from hyperknob.integrations.keras.applications._inputs import (
+    check_image_arguments,
+    image_input,
+)
 from hyperknob.space.hyperparameters import HyperParameters
 
 __all__ = ["HyperEfficientNet"]
