@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hyperknob.study.parallel import check_shareable, split_count
-from hyperknob.study.study import Study, StudyAddress
+from hyperknob.study.settings import StudyAddress
+from hyperknob.study.study import Study
 
 __all__ = ["optimize_on_dask", "search_on_dask"]
 
@@ -29,7 +30,7 @@ def _client(client: Any) -> Any:
 
 
 def _optimize_task(address: StudyAddress, func: Callable[..., Any], n_trials: int | None, timeout: float | None) -> None:
-    study = address.open()
+    study = Study.from_address(address)
     try:
         study.optimize(func, n_trials=n_trials, timeout=timeout, verbose=0)
     finally:

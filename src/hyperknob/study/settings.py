@@ -1,10 +1,17 @@
-"""A study's limits and liveness settings, checked once when the study is opened."""
+"""A study's limits and liveness settings (checked once when the study is opened), and its address:
+what opens the same study in another process."""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-__all__ = ["StudySettings"]
+if TYPE_CHECKING:
+    from hyperknob.objective import Objective
+    from hyperknob.samplers import Sampler
+    from hyperknob.schedulers import Pruner
+
+__all__ = ["StudyAddress", "StudySettings"]
 
 
 @dataclasses.dataclass
@@ -29,3 +36,18 @@ class StudySettings:
         limit = self.max_consecutive_failed_trials
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise ValueError(f"max_consecutive_failed_trials must be an integer >= 1 or None, received {limit!r}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyAddress:
+    """A study's storage URL, name and settings, without a connection: plain, picklable data from
+    which a worker process or a Dask task opens the same study (``Study.from_address``)."""
+
+    url: str
+    name: str
+    objective: Objective
+    sampler: Sampler
+    seed: int
+    settings: StudySettings
+    project_dir: str | None
+    pruner: Pruner | None

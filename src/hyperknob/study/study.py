@@ -47,7 +47,8 @@ from hyperknob.study.outcomes import (
     unstorable,
 )
 from hyperknob.study.results import Results, convert_results, score_from_history
-from hyperknob.study.settings import StudySettings
+from hyperknob.study.settings import StudyAddress, StudySettings
+from hyperknob.study.space_state import StudySpace
 from hyperknob.study.trial import MetricsTracker, Trial
 from hyperknob.study.workers import is_orphan, new_worker_id
 
@@ -56,29 +57,6 @@ __all__ = ["Study", "StudyAddress", "StudySettings"]
 logger = logging.getLogger("hyperknob")
 
 NO_RESULT: Any = object()  # tell() without a result: score from the metrics already reported
-
-
-@dataclasses.dataclass(frozen=True)
-class StudyAddress:
-    """A study's storage URL, name and settings, without a connection: a worker process or a Dask
-    task opens the same study from it."""
-
-    url: str
-    name: str
-    objective: Objective
-    sampler: Sampler
-    seed: int
-    settings: StudySettings
-    project_dir: str | None
-    pruner: Pruner | None
-
-    def open(self) -> Study:
-        from hyperknob.storage import open_storage
-
-        return Study(
-            open_storage(self.url), self.name, objective=self.objective, sampler=self.sampler, seed=self.seed,
-            settings=dataclasses.replace(self.settings), project_dir=self.project_dir, pruner=self.pruner,
-        )
 
 
 class Study:
@@ -125,9 +103,7 @@ class Study:
         # Every worker of a study beats and judges silence with the same, stored, settings.
         self.heartbeat_interval = float(stored.get("heartbeat_interval", DEFAULT_INTERVAL))
         self.grace_period = float(stored.get("grace_period", default_grace(self.heartbeat_interval)))
-        self._predefined = set(stored.get("predefined", []))
-        self._space_config: list[dict[str, Any]] = list(stored.get("space", []))
-        self._space = [P.deserialize(c) for c in self._space_config]
+        self._space = StudySpace(stored.get("space", []), stored.get("predefined", []))
         self._retry_queue: list[Trial] = []
         self.worker = new_worker_id()
         self.stop_reason: str | None = None
@@ -149,20 +125,14 @@ class Study:
     # --- the space --------------------------------------------------------------------------------
     @property
     def space(self) -> list[P.HyperParameter]:
-        return list(self._space)
+        return list(self._space.definitions)
 
     def get_space(self) -> HyperParameters:
-        hps = self._new_hyperparameters()
-        for hp in hps.space:
-            if hp.name not in hps.values and hps.is_active(hp):
-                hps.values[hp.name] = hp.default
-        return hps
+        return self._space.defaults()
 
     def update_space(self, hyperparameters: HyperParameters | Iterable[P.HyperParameter]) -> list[P.HyperParameter]:
         """Add definitions the study has not seen; returns the new ones. Honours *_new_entries."""
-        items = hyperparameters.space if isinstance(hyperparameters, HyperParameters) else list(hyperparameters)
-        known = {(p.name, p.conditions) for p in self._space}
-        new = [p for p in items if (p.name, p.conditions) not in known]
+        new = self._space.unknown(hyperparameters.space if isinstance(hyperparameters, HyperParameters) else hyperparameters)
         if not new:
             return []
         if not self.settings.allow_new_entries:
@@ -173,25 +143,11 @@ class Study:
             )
         if not self.settings.tune_new_entries:
             return []
-
         config = self.storage.update_study_config(
             self.study_id, lambda c: {**c, "space": merge_space_config(c.get("space", []), new)}
         )
-        self._set_space(config["space"])
+        self._space.set_config(config["space"])
         return new
-
-    def _new_hyperparameters(self) -> HyperParameters:
-        """Empty hyperparameters with the study's space. The user's predefined entries override what
-        the build function declares, also when a finished trial's hyperparameters build its model
-        again (get_best_models, a retrain)."""
-        hps = HyperParameters.from_config({"space": self._space_config, "values": {}})
-        hps._override_names = set(self._predefined)
-        return hps
-
-    def _set_space(self, space_config: list[dict[str, Any]]) -> None:
-        if space_config != self._space_config:
-            self._space_config = list(space_config)
-            self._space = [P.deserialize(c) for c in space_config]
 
     # --- trials -----------------------------------------------------------------------------------
     def get_trials(self, statuses: Sequence[TrialStatus] | None = None) -> list[FrozenTrial]:
@@ -228,7 +184,7 @@ class Study:
     def to_trial(self, frozen: FrozenTrial) -> Trial:
         """A KerasTuner-shaped Trial (hyperparameters with the study's space) for a stored trial."""
         directions = {self.objective.name: self.objective.direction}
-        trial = Trial.from_frozen(frozen, self._new_hyperparameters(), directions)
+        trial = Trial.from_frozen(frozen, self._space.new_hyperparameters(), directions)
         trial._study = self
         return trial
 
@@ -276,14 +232,14 @@ class Study:
         return np.random.default_rng([self.seed, number, stream])
 
     def _propose(self, trials: Sequence[FrozenTrial], number: int, config: Mapping[str, Any]) -> Proposal | str:
-        self._set_space(list(config.get("space", [])))
+        self._space.set_config(config.get("space", []))
         self.settings.max_trials = config.get("max_trials", self.settings.max_trials)
         view = TrialsView(trials, number, self.direction.value, self.trial_keys)
         rng = self._rng(number)
         if self.populate_hook is not None:
             values = self.populate_hook(view, rng)
         else:
-            values = self.sampler.propose(self._space, view, rng)
+            values = self.sampler.propose(self._space.definitions, view, rng)
         if values is None:
             # Nothing new to try, but a running trial may still declare new parameters (or fail and
             # free its configuration): wait for it rather than declare the space exhausted.
@@ -296,15 +252,15 @@ class Study:
         return Proposal(values=dict(values))
 
     def _live_trial(self, frozen: FrozenTrial) -> Trial:
-        hps = self._new_hyperparameters()
+        hps = self._space.new_hyperparameters()
         hps.values = dict(frozen.values)
         if not self.settings.allow_new_entries:
-            hps._frozen_names = frozenset(p.name for p in self._space)
+            hps._frozen_names = frozenset(p.name for p in self._space.definitions)
         if self.settings.tune_new_entries:
             # A parameter the study already knows but the proposal left out (its parent's value was
             # changed by user code, say) is drawn by the sampler; one the study has never seen
             # takes its default, KerasTuner's rule for a first definition, and is tuned from then on.
-            known = {p.name for p in self._space}
+            known = {p.name for p in self._space.definitions}
             # Built on first use: most trials never suggest here, and a generator costs tens of
             # microseconds.
             rng = functools.cache(functools.partial(self._rng, frozen.number, stream=1))
@@ -529,9 +485,20 @@ class Study:
             settings=dataclasses.replace(self.settings), project_dir=self.project_dir, pruner=self.pruner,
         )
 
+    @classmethod
+    def from_address(cls, address: StudyAddress) -> Study:
+        """Open the study ``address`` names (in a worker process, a Dask task)."""
+        from hyperknob.storage import open_storage
+
+        return cls(
+            open_storage(address.url), address.name, objective=address.objective, sampler=address.sampler,
+            seed=address.seed, settings=dataclasses.replace(address.settings), project_dir=address.project_dir,
+            pruner=address.pruner,
+        )
+
     def reopen(self) -> Study:
         """This study through a fresh connection to its storage: what a new worker process uses."""
-        study = self.address().open()
+        study = Study.from_address(self.address())
         study.score_trial_fn = self.score_trial_fn
         study.populate_hook = self.populate_hook
         return study
