@@ -86,7 +86,7 @@ class ASHAScheduler(Scheduler):
     learners, they crowd the first rung, only they are promoted, and every higher rung the model is
     later fitted on holds only their neighbours, so the search may never leave them. Until rung
     ``min_model_rung`` has enough results, new configurations are drawn at random. On the
-    benchmark's MNIST-1D (25 seeds, docs/multifidelity-benchmark.md) ASHA + GP fitted from the
+    benchmark's MNIST-1D (25 seeds, docs/benchmarks/multifidelity.md) ASHA + GP fitted from the
     first rung ended 5 searches at 0.65-0.68 accuracy, where keras-tuner's Hyperband reaches 0.73;
     fitted from the second, its worst search ended at 0.72."""
 
@@ -246,7 +246,7 @@ class ASHAScheduler(Scheduler):
         ASHA's promotions already do: on curves whose early ranking holds (MNIST-1D, the test
         problem of tests/schedulers/test_asha.py) model-based ASHA gets better; on the
         benchmark's synthetic curves, whose early ranking misleads, it loses about 0.002 of final
-        accuracy (docs/multifidelity-benchmark.md)."""
+        accuracy (docs/benchmarks/multifidelity.md)."""
         rungs = self._by_rung(view.finished())
         k = self._model_rung(space, rungs)
         if k is None:
