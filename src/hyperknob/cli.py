@@ -28,6 +28,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from hyperknob._text import printable
+
 __all__ = ["main"]
 
 
@@ -94,7 +96,7 @@ def _open_study(args: argparse.Namespace) -> Any:
     try:
         return load_study(directory, project, storage=args.storage)
     except (ValueError, HyperknobError) as exc:
-        raise SystemExit(f"hyperknob: {exc}") from None
+        raise SystemExit(f"hyperknob: {printable(exc)}") from None
 
 
 def _project_files(directory: str) -> dict[str, str]:
@@ -127,14 +129,18 @@ def _format(value: Any) -> str:
 
 
 def _table(rows: list[dict[str, Any]], title: str) -> Any:
+    """A rich table of stored data: every title, header and cell is ``Text`` (never parsed as
+    markup) with its control characters shown as escapes (``hyperknob._text.printable``)."""
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, show_lines=False)
+    table = Table(title=Text(printable(title)), show_lines=False)
     columns = list(rows[0]) if rows else []
     for column in columns:
-        table.add_column(column.removeprefix("param_"), overflow="fold", justify="right" if column in ("number", "score") else "left")
+        justify = "right" if column in ("number", "score") else "left"
+        table.add_column(Text(printable(column.removeprefix("param_"))), overflow="fold", justify=justify)
     for row in rows:
-        table.add_row(*(_format(row[c]) for c in columns))
+        table.add_row(*(Text(printable(_format(row[c]))) for c in columns))
     return table
 
 
@@ -185,7 +191,7 @@ def trials(args: argparse.Namespace) -> int:
             compact = ["number", "status", "score", "duration_s", *(c for c in rows[0] if c.startswith("param_")), "message"]
             rows = [{c: row[c] for c in compact} for row in rows]
     except ValueError as exc:
-        raise SystemExit(f"hyperknob: {exc}") from None
+        raise SystemExit(f"hyperknob: {printable(exc)}") from None
     if args.limit:
         rows = rows[: args.limit]
     _print(args, rows, _table(rows, f"Trials of {study.name}"))
@@ -250,7 +256,7 @@ def plot(args: argparse.Namespace) -> int:
     try:
         figure = getattr(plots, name)(study, **kwargs)
     except ValueError as exc:
-        raise SystemExit(f"hyperknob: {exc}") from None
+        raise SystemExit(f"hyperknob: {printable(exc)}") from None
     figure.savefig(args.output, dpi=120)
     print(args.output)
     return 0

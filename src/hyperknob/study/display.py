@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from hyperknob._text import printable
 from hyperknob._types import FrozenTrial, TrialStatus
 from hyperknob.study.callbacks import StudyCallback
 
@@ -35,7 +36,7 @@ def format_value(value: Any) -> str:
 
 
 def _values_text(values: dict[str, Any], limit: int = 8) -> str:
-    items = [f"{k}={format_value(v)}" for k, v in list(values.items())[:limit]]
+    items = [f"{printable(k)}={printable(format_value(v))}" for k, v in list(values.items())[:limit]]
     if len(values) > limit:
         items.append(f"... (+{len(values) - limit})")
     return ", ".join(items) or "default configuration"
@@ -71,6 +72,7 @@ class ProgressDisplay(StudyCallback):
 
     def _panel(self) -> Any:
         from rich.table import Table
+        from rich.text import Text
 
         study = self._study
         table = Table.grid(padding=(0, 1))
@@ -79,17 +81,15 @@ class ProgressDisplay(StudyCallback):
         if study is None:
             return table
         done, total = self._budget(study)
-        table.add_row("Search", f"{study.name}  ·  {done}/{total if total is not None else '∞'} trials")
+        # Stored text goes in as Text: never parsed as markup (docs/architecture.md: hyperknob/_text.py).
+        table.add_row("Search", Text(f"{printable(study.name)}  ·  {done}/{total if total is not None else '∞'} trials"))
         if self._current is not None:
-            table.add_row(
-                f"Trial {self._current.trial_id}",
-                f"{_values_text(self._current.hyperparameters.values)}  ·  running {format_duration(time.monotonic() - self._trial_started)}",
-            )
+            running = format_duration(time.monotonic() - self._trial_started)
+            values = _values_text(self._current.hyperparameters.values)
+            table.add_row(f"Trial {self._current.trial_id}", Text(f"{values}  ·  running {running}"))
         if self._best is not None:
-            table.add_row(
-                "Best so far",
-                f"{study.objective.name}={format_value(self._best.score)} (trial {self._best.trial_id}): {_values_text(dict(self._best.values))}",
-            )
+            best = f"{printable(study.objective.name)}={format_value(self._best.score)} (trial {self._best.trial_id})"
+            table.add_row("Best so far", Text(f"{best}: {_values_text(dict(self._best.values))}"))
         table.add_row("Elapsed", f"{format_duration(time.monotonic() - self._started)}  ·  left ~{self._eta(done, total)}")
         return table
 
@@ -110,11 +110,13 @@ class ProgressDisplay(StudyCallback):
         self._trial_started = time.monotonic()
         if self._live is None:
             done, total = self._budget(study)
-            self.console.print(
-                f"[bold]Search:[/bold] trial {trial.trial_id} ({done + 1}/{total if total is not None else '∞'}): "
+            from rich.text import Text
+
+            self.console.print(Text.assemble(
+                ("Search:", "bold"),
+                f" trial {trial.trial_id} ({done + 1}/{total if total is not None else '∞'}): "
                 f"{_values_text(trial.hyperparameters.values)}",
-                markup=True,
-            )
+            ))
 
     def on_trial_end(self, study: Study, trial: Trial, frozen: FrozenTrial) -> None:
         took = time.monotonic() - self._trial_started
@@ -126,7 +128,7 @@ class ProgressDisplay(StudyCallback):
             if self._best is None or study.objective.sort_key(frozen.score) < study.objective.sort_key(self._best.score):
                 self._best = frozen
         done, total = self._budget(study)
-        score = f"{study.objective.name}={format_value(frozen.score)}" if frozen.score is not None else frozen.status.value
+        score = f"{printable(study.objective.name)}={format_value(frozen.score)}" if frozen.score is not None else frozen.status.value
         best = (
             f"best {format_value(self._best.score)} (trial {self._best.trial_id})" if self._best is not None else "best: none yet"
         )
@@ -145,7 +147,7 @@ class ProgressDisplay(StudyCallback):
         reason = {"budget": "budget reached", "exhausted": study.sampler.exhausted_message(), "timeout": "timeout"}.get(
             study.stop_reason or "", "done"
         )
-        best = f"best {study.objective.name}={format_value(self._best.score)} (trial {self._best.trial_id})" if self._best else "no completed trial"
+        best = f"best {printable(study.objective.name)}={format_value(self._best.score)} (trial {self._best.trial_id})" if self._best else "no completed trial"
         described = study.sampler.describe()
         algorithm = f" Algorithm: {described}." if described != study.sampler.name else ""
         self.console.print(
