@@ -56,3 +56,39 @@ def test_the_live_display_shows_stored_text_as_written(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out
     assert LINK in out and "\\x1b[2J" in out  # shown as written, the escape as text
+
+
+def test_a_storage_password_is_never_printed(postgres_url, capsys, monkeypatch):
+    """'No study named' messages name the storage with its password hidden, from every door."""
+    from sqlalchemy.engine import make_url
+
+    # The test server trusts its user whatever the password.
+    url = make_url(postgres_url).set(password="S3CRET").render_as_string(hide_password=False)
+    with pytest.raises(SystemExit) as exc:
+        main(["summary", "nosuch", "--storage", url])
+    assert "S3CRET" not in str(exc.value) and "***" in str(exc.value)
+    monkeypatch.setenv("HYPERKNOB_STORAGE", url)
+    with pytest.raises(SystemExit) as exc:
+        main(["trials", "nosuch"])
+    assert "S3CRET" not in str(exc.value)
+    with pytest.raises(ValueError) as error:
+        hk.load_study(storage=url, project_name="nosuch")
+    assert "S3CRET" not in str(error.value)
+    assert "S3CRET" not in capsys.readouterr().err
+
+
+def test_a_refused_login_is_reported_at_once_not_retried(postgres_url, caplog):
+    """A wrong password or an unknown role is not a transient error: the first attempt reports it."""
+    import logging
+
+    from sqlalchemy.engine import make_url
+
+    from hyperknob.exceptions import HyperknobError
+    from hyperknob.storage.sql import SQLStorage
+
+    url = make_url(postgres_url).set(username="no_such_role_hk").render_as_string(hide_password=False)
+    caplog.set_level(logging.DEBUG, logger="hyperknob")
+    with pytest.raises(HyperknobError, match="Cannot open storage .*no_such_role_hk.*Check the user") as exc:
+        SQLStorage(url)
+    assert "no_such_role_hk" in str(exc.value)
+    assert not [r for r in caplog.records if "transient database error" in r.getMessage()]

@@ -49,7 +49,7 @@ from hyperknob.storage.base import (
 )
 from hyperknob.storage.sql_cache import TrialCache, read_trials
 from hyperknob.storage.sql_engine import create_sql_engine
-from hyperknob.storage.sql_retry import is_transient, run_with_retries, translate_errors
+from hyperknob.storage.sql_retry import is_transient, orig_text, run_with_retries, translate_errors
 from hyperknob.storage.sql_schema import (
     INSERT_TRIAL,
     PLACEHOLDER,
@@ -127,7 +127,13 @@ class SQLStorage(Storage):
         self._cache_lock = threading.Lock()
         self._prefetch: dict[int, bool] = {}
         # Opening waits less than later writes: a wrong host or port should not take a minute to report.
-        self._retry(lambda _unknown: self._init_schema(), "Opening the study storage", timeout_s=min(10.0, self.retry_timeout_s))
+        try:
+            self._retry(lambda _unknown: self._init_schema(), "Opening the study storage", timeout_s=min(10.0, self.retry_timeout_s))
+        except sa.exc.OperationalError as exc:  # not transient: a refused login, a missing database
+            raise StorageError(
+                f"Cannot open storage {self._safe_url}: {orig_text(exc)}. Check the user, password, host and "
+                "database in the URL (or HYPERKNOB_STORAGE)."
+            ) from exc
 
     # --- connections ------------------------------------------------------------------------------
     _lock: Any = contextlib.nullcontext()

@@ -24,6 +24,8 @@ _R = TypeVar("_R")
 # down or starting up.
 _TRANSIENT_CLASSES = ("08", "40")
 _TRANSIENT_CODES = frozenset({"53300", "55P03", "57P01", "57P02", "57P03"})
+# What PostgreSQL says when it refuses a login (a connection error carries no SQLSTATE).
+_REFUSED_LOGIN = ("password authentication failed", "does not exist", "no pg_hba.conf entry", "authentication failed")
 
 
 def is_transient(exc: BaseException, sqlite: bool = False) -> bool:
@@ -40,7 +42,10 @@ def is_transient(exc: BaseException, sqlite: bool = False) -> bool:
     code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     if code:
         return code.startswith(_TRANSIENT_CLASSES) or code in _TRANSIENT_CODES
-    # No SQLSTATE: the driver lost or could not open the connection (refused, closed by the server).
+    # No SQLSTATE: the driver lost or could not open the connection (refused, closed by the server),
+    # unless the server refused the login itself: a wrong password or user does not heal by waiting.
+    if any(marker in str(exc.orig) for marker in _REFUSED_LOGIN):
+        return False
     return isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError))
 
 

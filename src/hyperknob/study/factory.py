@@ -71,7 +71,7 @@ def load_study(directory: str | None = None, project_name: str | None = None, *,
     record = store.load_study(project_name)
     if record is None:
         names = ", ".join(r.name for r in store.list_studies()) or "none"
-        raise ValueError(f"No study named '{project_name}' in {store.url} (studies there: {names}).")
+        raise ValueError(f"No study named '{project_name}' in {store.display_url} (studies there: {names}).")
     config = record.config
     return Study(
         store, project_name, objective=objective_from_config(config["objective"]), sampler=sampler_from_config(config.get("algorithm", "random"), config.get("algorithm_config")),

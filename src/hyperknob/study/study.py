@@ -91,7 +91,7 @@ class Study:
         record = storage.create_study(name, config, overwrite=overwrite)
         self.study_id = record.study_id
         stored = dict(record.config)
-        check_compatible(stored, requested_objective, seed, name, storage.url)
+        check_compatible(stored, requested_objective, seed, name, storage.display_url)
         self.objective: Objective = objective_from_config(stored["objective"])
         self.seed: int = int(stored["seed"])
         if stored.get("max_trials") != self.settings.max_trials and self.settings.max_trials is not None:

@@ -75,7 +75,7 @@ class BaseTuner:
             overwrite = False
             store = open_storage(storage, self.project_dir, overwrite)
             wait_for(lambda: store.load_study(self.project_name) is not None, timeout=_CHIEF_WAIT_S,
-                     what=f"the chief to create study '{self.project_name}' in {store.url}")
+                     what=f"the chief to create study '{self.project_name}' in {store.display_url}")
         self.study = oracle._attach(
             open_storage(storage, self.project_dir, overwrite), self.project_name, overwrite=overwrite, project_dir=self.project_dir
         )
