@@ -36,6 +36,9 @@ class HyperParameters:
         # whether such a parameter is allowed at all (``allow_new_entries=False``).
         self._suggest: Suggest | None = None
         self._frozen_names: frozenset[str] | None = None
+        # Set by the study for a running trial: told of each definition it has not seen, so the
+        # space is stored as soon as it is declared, not only when the trial ends.
+        self._on_new: Callable[[P.HyperParameter], None] | None = None
         # Names the user predefined in the tuner's `hyperparameters`: their definition wins over a
         # different one in build(hp), as in KerasTuner.
         self._override_names: set[str] = set()
@@ -153,6 +156,8 @@ class HyperParameters:
             )
         self._space.append(hp)
         self._by_name.setdefault(hp.name, []).append(hp)
+        if self._on_new is not None:
+            self._on_new(hp)
         if not self.is_active(hp):
             return None
         if overwrite or hp.name not in self.values:

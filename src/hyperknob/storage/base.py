@@ -134,6 +134,7 @@ class Storage(abc.ABC):
         is recorded FAILED, so a configuration that kills its process cannot crash-loop a search.
         """
         with self._claim_transaction(study_id) as tx:
+            failed_now: dict[int, FrozenTrial] = {}
             for trial in tx.unfinished:
                 if trial.status != TrialStatus.RUNNING or not is_orphan(trial):
                     continue
@@ -144,11 +145,12 @@ class Storage(abc.ABC):
                         datetime_complete=time.time(),
                         message=(
                             f"The worker running this trial ({trial.worker}) died during each of its "
-                            f"{trial.run_count} runs; it is not run again (raise max_retries_per_trial to "
+                            f"{trial.run_count} runs; it is not run again (raise max_worker_deaths_per_trial to "
                             "allow more runs)."
                         ),
                     )
                     tx.write(failed, ("status", "datetime_complete", "message"))
+                    failed_now[failed.number] = failed
                     continue
                 resumed = resumed_trial(trial, worker)
                 tx.write(resumed, ("worker", "run_count", "datetime_start", "heartbeat", "metrics", "message"))
@@ -156,7 +158,9 @@ class Storage(abc.ABC):
             max_trials = tx.config.get("max_trials", max_trials)
             if max_trials is not None and len(tx.trials) >= max_trials:
                 return Claim(None, reason="budget")
-            proposal = propose(tx.trials, len(tx.trials), tx.config)
+            # The proposal sees the trials as they are now: one failed just above is no longer running.
+            trials = [failed_now.get(t.number, t) for t in tx.trials] if failed_now else tx.trials
+            proposal = propose(trials, len(trials), tx.config)
             if not isinstance(proposal, Proposal):
                 return Claim(None, reason=proposal)
             trial = new_trial(study_id, len(tx.trials), proposal, worker, max_trials)

@@ -30,6 +30,7 @@ def create_study(
     hyperparameters: HyperParameters | None = None,
     max_retries_per_trial: int = 0,
     max_consecutive_failed_trials: int | None = 3,
+    max_worker_deaths_per_trial: int = 3,
     tune_new_entries: bool = True,
     allow_new_entries: bool = True,
     overwrite: bool = False,
@@ -44,6 +45,8 @@ def create_study(
     SQLAlchemy URL (or the ``HYPERKNOB_STORAGE`` variable) points elsewhere. ``algorithm`` is
     ``"auto"`` (a GP for small unconditional spaces under 250 trials, TPE otherwise; see
     ``samplers.auto``), ``"gp"``, ``"tpe"``, ``"random"``, ``"grid"``, a schedule or a Sampler.
+    A trial whose worker dies (killed, out of memory) runs again up to
+    ``max_worker_deaths_per_trial`` times in all; ``max_retries_per_trial`` counts exceptions.
     """
     project_name = project_name or "untitled_project"
     project_dir = os.path.join(directory or ".", project_name)
@@ -52,6 +55,7 @@ def create_study(
         max_trials=max_trials,
         max_retries_per_trial=max_retries_per_trial,
         max_consecutive_failed_trials=max_consecutive_failed_trials,
+        max_worker_deaths_per_trial=max_worker_deaths_per_trial,
         tune_new_entries=tune_new_entries,
         allow_new_entries=allow_new_entries,
         heartbeat_interval=heartbeat_interval,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -122,7 +123,12 @@ def run_loop(
             for cb in callbacks:
                 cb.on_trial_begin(study, trial)
             with heart.beating(trial.number, trial._worker):
-                frozen = execute(trial)
+                try:
+                    frozen = execute(trial)
+                except KeyboardInterrupt:
+                    if not trial.status.is_finished:
+                        _leave_to_run_again(study, trial)
+                    raise
             for cb in callbacks:
                 cb.on_trial_end(study, trial, frozen)
             if frozen.status != TrialStatus.INVALID:
@@ -137,3 +143,15 @@ def run_loop(
             cb.on_search_end(study)
     if study.stop_reason == "exhausted":
         logger.info("Search '%s' stopped: %s.", study.name, study.sampler.exhausted_message())
+
+
+def _leave_to_run_again(study: Study, trial: Trial) -> None:
+    """The user stopped the search (Ctrl-C) inside ``trial``: it stays to run again at the next
+    search, and the interrupted run is not counted against it (an interruption is not a failure)."""
+    try:
+        study.storage.update_trial(
+            study.study_id, trial.number, owner=trial._worker, run_count=max(trial.run_count - 1, 0),
+            message="interrupted by the user; it runs again at the next search",
+        )
+    except Exception:  # noqa: BLE001 - the interruption itself must reach the user
+        logger.debug("Could not mark trial %s interrupted:\n%s", trial.trial_id, traceback.format_exc())

@@ -9,12 +9,15 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hyperknob.exceptions import FatalTypeError, FatalValueError
 from hyperknob.objective import DefaultObjective, MultiObjective, Objective
 
-__all__ = ["Results", "convert_results", "score_from_history"]
+if TYPE_CHECKING:
+    from hyperknob.study.trial import Trial
+
+__all__ = ["Results", "convert_results", "record_results", "score_from_history"]
 
 # metrics by name -> {step: value}
 Results = dict[str, dict[int, float]]
@@ -107,3 +110,15 @@ def score_from_history(metrics: Mapping[str, Mapping[int, float]], objective: Ob
         return series[step], step
     best_step = min(finite, key=lambda s: (objective.sort_key(finite[s]), s))
     return finite[best_step], best_step
+
+
+def record_results(trial: Trial, results: Results) -> None:
+    """Put converted results into the trial's metrics: per-step values replace what was reported
+    at that step; a single value after per-step reports lands on the last reported step."""
+    for name, steps in results.items():
+        last = trial.metrics.last_step(name)
+        if last is not None and set(steps) == {0}:
+            trial.metrics.set(name, steps[0], step=last)
+            continue
+        for step, value in steps.items():
+            trial.metrics.set(name, value, step=step)

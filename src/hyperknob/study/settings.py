@@ -19,6 +19,9 @@ class StudySettings:
     max_trials: int | None = None
     max_retries_per_trial: int = 0
     max_consecutive_failed_trials: int | None = 3
+    # Runs of one trial that may end with its worker's death (a kill, an OOM, a lost machine) before
+    # it is recorded FAILED; independent of max_retries_per_trial, which counts exceptions.
+    max_worker_deaths_per_trial: int = 3
     tune_new_entries: bool = True
     allow_new_entries: bool = True
     heartbeat_interval: float | None = None  # None: the study's stored setting (30 s when new)
@@ -33,6 +36,9 @@ class StudySettings:
             raise ValueError(f"max_trials must be a positive integer or None, received {self.max_trials!r}.")
         if not isinstance(self.max_retries_per_trial, int) or self.max_retries_per_trial < 0:
             raise ValueError(f"max_retries_per_trial must be an integer >= 0, received {self.max_retries_per_trial!r}.")
+        deaths = self.max_worker_deaths_per_trial
+        if isinstance(deaths, bool) or not isinstance(deaths, int) or deaths < 1:
+            raise ValueError(f"max_worker_deaths_per_trial must be an integer >= 1, received {deaths!r}.")
         limit = self.max_consecutive_failed_trials
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise ValueError(f"max_consecutive_failed_trials must be an integer >= 1 or None, received {limit!r}.")

@@ -46,7 +46,7 @@ from hyperknob.study.outcomes import (
     storable,
     unstorable,
 )
-from hyperknob.study.results import Results, convert_results, score_from_history
+from hyperknob.study.results import convert_results, record_results, score_from_history
 from hyperknob.study.settings import StudyAddress, StudySettings
 from hyperknob.study.space_state import StudySpace
 from hyperknob.study.trial import MetricsTracker, Trial
@@ -216,9 +216,9 @@ class Study:
             worker=self.worker,
             max_trials=self.settings.max_trials,
             is_orphan=functools.partial(is_orphan, grace=self.grace_period),
-            # A trial whose worker died runs again, but not forever: a configuration that kills its
-            # process fails after as many runs as a crashing one would get.
-            max_orphan_runs=self.settings.max_retries_per_trial + 2,
+            # A trial whose worker died runs again (the machine's fault, not the trial's), but not
+            # forever: a configuration that kills its process fails after this many deaths.
+            max_orphan_runs=self.settings.max_worker_deaths_per_trial,
         )
         if claim.trial is None:
             self.stop_reason = claim.reason
@@ -243,7 +243,13 @@ class Study:
         if values is None:
             # Nothing new to try, but a running trial may still declare new parameters (or fail and
             # free its configuration): wait for it rather than declare the space exhausted.
-            return "idle" if view.running() else "exhausted"
+            if view.running():
+                return "idle"
+            if not self._space.definitions and not view.finished():
+                # No trial has ever declared the space (each was cut off first): the space is
+                # unknown, not exhausted. Run the objective again to learn it.
+                return Proposal(values={})
+            return "exhausted"
         if values == IDLE:
             return "idle"
         chosen = getattr(self.sampler, "chosen", None) if self.populate_hook is None else None
@@ -265,6 +271,9 @@ class Study:
             # microseconds.
             rng = functools.cache(functools.partial(self._rng, frozen.number, stream=1))
             hps._suggest = lambda hp: self.sampler.suggest(hp, rng()) if hp.name in known else hp.default
+            # Stored at once: a trial cut off mid-run (a killed worker, Ctrl-C) still leaves the
+            # study knowing its space, so the next proposal can use it.
+            hps._on_new = lambda hp: self.update_space([hp])
         trial = Trial(hps, trial_id=frozen.trial_id, status=TrialStatus.RUNNING)
         trial.number = frozen.number
         trial.run_count = frozen.run_count
@@ -322,7 +331,7 @@ class Study:
         if status is None or status == TrialStatus.COMPLETED:
             if result is not NO_RESULT:
                 try:
-                    self.record_results(trial, convert_results(result, self.objective))
+                    record_results(trial, convert_results(result, self.objective))
                 except FatalError as exc:
                     self._finish(trial, TrialStatus.FAILED, message=f"{exc}")
                     raise
@@ -359,17 +368,6 @@ class Study:
         if status == TrialStatus.FAILED:
             check_consecutive_failures(self.get_trials(), self.settings.max_consecutive_failed_trials, message)
         return frozen
-
-    def record_results(self, trial: Trial, results: Results) -> None:
-        """Put converted results into the trial's metrics: per-step values replace what was reported
-        at that step; a single value after per-step reports lands on the last reported step."""
-        for name, steps in results.items():
-            last = trial.metrics.last_step(name)
-            if last is not None and set(steps) == {0}:
-                trial.metrics.set(name, steps[0], step=last)
-                continue
-            for step, value in steps.items():
-                trial.metrics.set(name, value, step=step)
 
     def _score(self, trial: Trial) -> None:
         if self.score_trial_fn is not None:

@@ -20,7 +20,7 @@ from hyperknob.schedulers import make_pruner
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.storage import Storage, open_storage
 from hyperknob.study.display import default_callbacks
-from hyperknob.study.results import convert_results
+from hyperknob.study.results import convert_results, record_results
 from hyperknob.study.study import message_of, outcome_of
 from hyperknob.study.trial import Trial
 from hyperknob.tuners.distributed import distributed_role, wait_for
@@ -245,7 +245,7 @@ class BaseTuner:
                 stacklevel=2,
             )
             return
-        self.study.record_results(trial, convert_results(results, objective, f"{type(self).__name__}.run_trial()"))
+        record_results(trial, convert_results(results, objective, f"{type(self).__name__}.run_trial()"))
 
     def run_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> Any:
         """Evaluate ``trial.hyperparameters``; return a float, a dict of metrics or a History."""

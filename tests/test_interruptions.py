@@ -1,0 +1,77 @@
+"""A search survives what cuts its trials off: killed workers, and the user's Ctrl-C (#22, item 0)."""
+
+from __future__ import annotations
+
+import pytest
+
+import hyperknob as hk
+from hyperknob.study import workers
+
+
+def _die(study):
+    """The worker running the study's trial dies (as a SIGKILL or an OOM kill would leave it)."""
+    workers.release_worker(study.worker)
+    study.worker = workers.new_worker_id()
+
+
+def test_a_first_trial_cut_off_twice_leaves_a_study_that_goes_on(tmp_path):
+    study = hk.create_study(str(tmp_path), "p", algorithm="random", seed=0)
+    for _ in range(2):
+        trial = study.ask()
+        trial.hyperparameters.Int("units", 1, 64)  # the objective declares its space, then dies
+        _die(study)
+    study.optimize(lambda hp: hp.Int("units", 1, 64), n_trials=3, verbose=0)
+    assert study.stop_reason != "exhausted"
+    assert [t.status for t in study.trials] == [hk.TrialStatus.COMPLETED] * 3
+    assert study.trials[0].run_count == 3
+
+
+def test_the_space_is_stored_as_soon_as_a_trial_declares_it(tmp_path):
+    study = hk.create_study(str(tmp_path), "p", algorithm="random", seed=0)
+    trial = study.ask()
+    trial.hyperparameters.Float("lr", 1e-4, 1e-1, sampling="log")
+    assert [p.name for p in hk.load_study(str(tmp_path), "p").space] == ["lr"]
+
+
+def test_a_space_never_declared_is_unknown_not_exhausted(tmp_path):
+    study = hk.create_study(str(tmp_path), "p", algorithm="random", seed=0)
+    for _ in range(3):  # three deaths before the objective declared anything: trial 0 fails
+        study.ask()
+        _die(study)
+    assert study.ask().number == 1  # a new trial to learn the space, not "exhausted"
+    _die(study)
+    study.optimize(lambda hp: hp.Int("units", 1, 64), n_trials=2, verbose=0)
+    statuses = [t.status for t in study.trials]
+    assert statuses.count(hk.TrialStatus.COMPLETED) == 2 and study.stop_reason != "exhausted"
+
+
+def test_ctrl_c_interrupts_a_trial_without_counting_against_it(tmp_path):
+    calls = []
+
+    def objective(hp):
+        hp.Int("units", 1, 64)
+        calls.append(1)
+        if len(calls) <= 3:
+            raise KeyboardInterrupt
+        return 1.0
+
+    study = hk.create_study(str(tmp_path), "p", algorithm="random", seed=0)
+    for _ in range(3):
+        with pytest.raises(KeyboardInterrupt):
+            study.optimize(objective, n_trials=1, verbose=0)
+        assert study.trials[0].status == hk.TrialStatus.RUNNING
+    study.optimize(objective, n_trials=1, verbose=0)
+    trial = study.trials[0]
+    assert len(study.trials) == 1 and trial.status == hk.TrialStatus.COMPLETED and trial.run_count == 1
+
+
+def test_worker_deaths_have_their_own_limit(tmp_path):
+    with pytest.raises(ValueError, match="max_worker_deaths_per_trial"):
+        hk.create_study(str(tmp_path), "bad", max_worker_deaths_per_trial=0)
+    study = hk.create_study(str(tmp_path), "p", algorithm="random", seed=0, max_worker_deaths_per_trial=5,
+                            max_retries_per_trial=0)
+    for runs in range(1, 6):
+        trial = study.ask()
+        assert trial.number == 0 and trial.run_count == runs
+        _die(study)
+    assert study.ask().number == 1 and "5 runs" in study.trials[0].message
