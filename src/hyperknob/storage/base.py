@@ -13,6 +13,7 @@ import abc
 import contextlib
 import dataclasses
 import json
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
@@ -256,8 +257,28 @@ def resumed_trial(trial: FrozenTrial, worker: str) -> FrozenTrial:
 
 
 def dumps(value: Any) -> str:
-    """JSON text of stored data; numpy scalars become numbers, anything else unstorable is an error."""
-    return json.dumps(value, separators=(",", ":"), default=_json_default)
+    """Standard JSON text of stored data: numpy scalars become numbers, NaN and infinities become
+    null (JSON has no token for them; a metric read back as null is NaN again), anything else
+    unstorable is an error."""
+    try:
+        return json.dumps(value, separators=(",", ":"), default=_json_default, allow_nan=False)
+    except ValueError as exc:
+        if "Out of range float" not in str(exc):
+            raise
+        return json.dumps(_finite(value), separators=(",", ":"), default=_json_default, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "shape", None) == ():
+        return _finite(item())
+    return value
 
 
 def _json_default(value: Any) -> Any:

@@ -98,3 +98,19 @@ def check_consecutive_failures(trials: Sequence[FrozenTrial], limit: int | None,
             f"Number of consecutive failures exceeded the limit of {limit}. The last failed trial said:\n"
             f"{message or ''}"
         )
+
+
+MAX_MESSAGE_CHARS = 20_000  # a trial's stored message: its start and its end (a traceback's last lines)
+
+
+def stored_message(message: Any) -> str | None:
+    """A trial's message as stored: at most ``MAX_MESSAGE_CHARS`` characters, the middle of a longer
+    one replaced by a note that says how much was cut (a 20 MB exception message would otherwise
+    be stored whole, and read back by every worker)."""
+    if message is None:
+        return None
+    text = str(message)
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    half = MAX_MESSAGE_CHARS // 2
+    return f"{text[:half]}\n... [{len(text) - 2 * half} characters truncated] ...\n{text[-half:]}"

@@ -17,7 +17,7 @@ from hyperknob.objective import DefaultObjective, MultiObjective, Objective
 if TYPE_CHECKING:
     from hyperknob.study.trial import Trial
 
-__all__ = ["Results", "convert_results", "record_results", "score_from_history"]
+__all__ = ["Results", "UnusableResultError", "convert_results", "record_results", "score_from_history"]
 
 # metrics by name -> {step: value}
 Results = dict[str, dict[int, float]]
@@ -40,7 +40,7 @@ def convert_results(results: Any, objective: Objective, where: str = "run_trial(
     if results is None:
         raise FatalTypeError(f"{where} returned None. Did you forget to return the metrics (a float, a dict or a History)?")
     if _is_number(results) or (hasattr(results, "item") and hasattr(results, "shape") and results.shape == ()):
-        return {objective.name: {0: float(results)}}
+        return {objective.name: {0: _to_float(results, objective.name, where)}}
     if isinstance(results, Mapping):
         _check_objective_in(results.keys(), objective, where)
         out: Results = {}
@@ -49,7 +49,7 @@ def convert_results(results: Any, objective: Objective, where: str = "run_trial(
                 raise FatalTypeError(
                     f"{where} returned metric '{name}' = {value!r} ({type(value).__name__}); metric values must be numbers."
                 )
-            out[str(name)] = {0: float(value)}
+            out[str(name)] = {0: _to_float(value, name, where)}
         return out
     if _is_history(results):
         history = results.history
@@ -59,12 +59,30 @@ def convert_results(results: Any, objective: Objective, where: str = "run_trial(
         out = {}
         for name, values in history.items():
             steps = epochs if len(epochs) == len(values) else range(len(values))
-            out[str(name)] = {int(step): float(v) for step, v in zip(steps, values, strict=True)}
+            out[str(name)] = {int(step): _to_float(v, name, where) for step, v in zip(steps, values, strict=True)}
         return out
     raise FatalTypeError(
         f"{where} returned {results!r} of type {type(results).__name__}; expected a float, a dict of metrics, "
         "a keras.callbacks.History, or a list of those."
     )
+
+
+def _to_float(value: Any, name: Any, where: str) -> float:
+    """A metric as a float; an integer beyond a float's range is refused with the reason (the trial
+    fails; it is not left unfinished)."""
+    try:
+        return float(value)
+    except OverflowError:
+        text = str(value)
+        shown = text if len(text) <= 40 else f"{text[:20]}...{text[-10:]} ({len(text)} digits)"
+        raise UnusableResultError(
+            f"{where} returned metric '{name}' = {shown}, a number too large for a float (at most about "
+            "1.8e308); return it as a float."
+        ) from None
+
+
+class UnusableResultError(ValueError):
+    """A trial's result that cannot be stored: the trial fails with this message, the search goes on."""
 
 
 def _check_objective_in(keys: Any, objective: Objective, where: str, per_epoch: bool = False) -> None:

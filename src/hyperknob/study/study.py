@@ -44,9 +44,10 @@ from hyperknob.study.outcomes import (
     message_of,
     outcome_of,
     storable,
+    stored_message,
     unstorable,
 )
-from hyperknob.study.results import convert_results, record_results, score_from_history
+from hyperknob.study.results import UnusableResultError, convert_results, record_results, score_from_history
 from hyperknob.study.settings import StudyAddress, StudySettings
 from hyperknob.study.space_state import StudySpace
 from hyperknob.study.trial import MetricsTracker, Trial
@@ -246,8 +247,7 @@ class Study:
             if view.running():
                 return "idle"
             if not self._space.definitions and not view.finished():
-                # No trial has ever declared the space (each was cut off first): the space is
-                # unknown, not exhausted. Run the objective again to learn it.
+                # No trial ever declared the space (each was cut off first): unknown, not exhausted.
                 return Proposal(values={})
             return "exhausted"
         if values == IDLE:
@@ -267,12 +267,10 @@ class Study:
             # changed by user code, say) is drawn by the sampler; one the study has never seen
             # takes its default, KerasTuner's rule for a first definition, and is tuned from then on.
             known = {p.name for p in self._space.definitions}
-            # Built on first use: most trials never suggest here, and a generator costs tens of
-            # microseconds.
+            # Built on first use: most trials never suggest here (a generator costs tens of µs).
             rng = functools.cache(functools.partial(self._rng, frozen.number, stream=1))
             hps._suggest = lambda hp: self.sampler.suggest(hp, rng()) if hp.name in known else hp.default
-            # Stored at once: a trial cut off mid-run (a killed worker, Ctrl-C) still leaves the
-            # study knowing its space, so the next proposal can use it.
+            # Stored at once: a trial cut off mid-run still leaves the study knowing its space.
             hps._on_new = lambda hp: self.update_space([hp])
         trial = Trial(hps, trial_id=frozen.trial_id, status=TrialStatus.RUNNING)
         trial.number = frozen.number
@@ -335,6 +333,10 @@ class Study:
                 except FatalError as exc:
                     self._finish(trial, TrialStatus.FAILED, message=f"{exc}")
                     raise
+                except UnusableResultError as exc:  # this trial's value only: the search goes on
+                    frozen = self._finish(trial, TrialStatus.FAILED, message=str(exc))
+                    check_consecutive_failures(self.get_trials(), self.settings.max_consecutive_failed_trials, str(exc))
+                    return frozen
             elif not any(trial.metrics.get_history(n) for n in trial.metrics.names()):
                 self._finish(trial, TrialStatus.FAILED, message="no result and no metrics were reported")
                 raise FatalValueError(
@@ -359,7 +361,7 @@ class Study:
                 left = self.settings.max_retries_per_trial - trial.run_count + 1
                 logger.info("Trial %s failed (%d retries left).", trial.trial_id, left)
                 trial.status = TrialStatus.INVALID
-                self.storage.update_trial(self.study_id, trial.number, owner=trial._worker, message=message)
+                self.storage.update_trial(self.study_id, trial.number, owner=trial._worker, message=stored_message(message))
                 self._retry_queue.append(trial)
                 trial._frozen = self._frozen_view(trial)
                 return trial._frozen
@@ -391,7 +393,7 @@ class Study:
                 k: v for k, v in trial.hyperparameters.values.items() if isinstance(k, str) and storable(v)
             }
             trial.user_attrs = {}
-        message = None if message is None else str(message)
+        message = stored_message(message)
         try:
             self.update_space(trial.hyperparameters)
         finally:
