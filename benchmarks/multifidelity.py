@@ -649,7 +649,7 @@ def main() -> None:
     # Epochs of one Hyperband iteration when every trial trains all its epochs: the budget when
     # keras-tuner's Hyperband is not run.
     table_epochs = sum(size * (ep - prev) for bracket in hyperband_table(MAX_EPOCHS, FACTOR)
-                       for (size, ep), prev in zip(bracket, [0] + [e for _, e in bracket]))
+                       for (size, ep), prev in zip(bracket, [0] + [e for _, e in bracket], strict=False))
     bg = background_cores(2.0)
     _log(f"{len(problems)} problems x {len(optimizers)} optimisers x {len(seeds)} seeds; "
          f"Hyperband table epochs {table_epochs}; other processes use {bg:.2f} cores")

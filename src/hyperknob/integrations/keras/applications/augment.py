@@ -34,7 +34,7 @@ class RandAugment(keras.layers.Layer):
         super().__init__(**kwargs)
         self.transforms = list(transforms)
         self.factors = list(factors)
-        self._layers = [TRANSFORMS[name](factor) for name, factor in zip(self.transforms, self.factors) if factor]
+        self._layers = [TRANSFORMS[name](factor) for name, factor in zip(self.transforms, self.factors, strict=False) if factor]
         self._indices = [i for i, factor in enumerate(self.factors) if factor]
         self.seed_generator = keras.random.SeedGenerator()
 
@@ -43,7 +43,7 @@ class RandAugment(keras.layers.Layer):
         batch = ops.shape(inputs)[0]
         choice = keras.random.randint((batch, 1, 1, 1), 0, len(self.transforms), seed=self.seed_generator)
         x = inputs
-        for index, layer in zip(self._indices, self._layers):
+        for index, layer in zip(self._indices, self._layers, strict=True):
             x = ops.where(ops.equal(choice, index), layer(x, training=training), x)
         return x
 
