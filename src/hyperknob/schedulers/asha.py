@@ -296,7 +296,9 @@ class ASHAScheduler(Scheduler):
         return "ASHA has no configuration left to start and nothing to promote"
 
     def get_config(self) -> dict[str, Any]:
-        config = {**super().get_config(), "max_epochs": self.max_epochs, "factor": self.factor, "min_epochs": self.min_epochs}
+        config = {
+            **super().get_config(), "max_epochs": self.max_epochs, "factor": self.factor, "min_epochs": self.min_epochs
+        }
         if self.budget_model:
             config["budget_model"] = True
         if not self.start_at_model_rung:

@@ -57,7 +57,9 @@ def check_int(name: str, value: Any, minimum: int = 1) -> None:
 def schedule_values(
     epochs: int, initial_epoch: int, bracket: int, round_num: int, parent: str | None = None
 ) -> dict[str, Any]:
-    values: dict[str, Any] = {EPOCHS: int(epochs), INITIAL_EPOCH: int(initial_epoch), BRACKET: int(bracket), ROUND: int(round_num)}
+    values: dict[str, Any] = {
+        EPOCHS: int(epochs), INITIAL_EPOCH: int(initial_epoch), BRACKET: int(bracket), ROUND: int(round_num)
+    }
     if parent is not None:
         values[PARENT] = parent
     return values

@@ -177,7 +177,10 @@ class HyperbandScheduler(Scheduler):
         return None
 
     def exhausted_message(self) -> str:
-        iterations = "" if math.isinf(self.hyperband_iterations) else f" ({int(self.hyperband_iterations)} iteration(s))"
+        if math.isinf(self.hyperband_iterations):
+            iterations = ""
+        else:
+            iterations = f" ({int(self.hyperband_iterations)} iteration(s))"
         return f"Hyperband ran all its brackets{iterations}"
 
     def get_config(self) -> dict[str, Any]:

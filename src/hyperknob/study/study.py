@@ -328,7 +328,9 @@ class Study:
         if not curve:
             return False
         others = [
-            (t.status, objective_curve(t.metrics, self.objective)) for t in self.get_trials() if t.number != trial.number
+            (t.status, objective_curve(t.metrics, self.objective))
+            for t in self.get_trials()
+            if t.number != trial.number
         ]
         return self.pruner.should_prune(max(curve), curve, others)
 

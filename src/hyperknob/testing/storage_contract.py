@@ -120,7 +120,9 @@ class StorageContract:
         sid = storage.create_study("a", {}).study_id
         trial = self._claim(storage, sid).trial
         storage.report(sid, trial.number, 0, {"loss": float("nan")})
-        storage.update_trial(sid, trial.number, status=TrialStatus.FAILED, message="Traceback… ✗", user_attrs={"k": [1]})
+        storage.update_trial(
+            sid, trial.number, status=TrialStatus.FAILED, message="Traceback… ✗", user_attrs={"k": [1]}
+        )
         stored = storage.get_trial(sid, trial.number)
         assert stored.message == "Traceback… ✗" and stored.user_attrs == {"k": [1]}
         assert math.isnan(stored.metrics["loss"][0].value)

@@ -77,7 +77,8 @@ class BaseTuner:
             wait_for(lambda: store.load_study(self.project_name) is not None, timeout=_CHIEF_WAIT_S,
                      what=f"the chief to create study '{self.project_name}' in {store.url}")
         self.study = oracle._attach(
-            open_storage(storage, self.project_dir, overwrite), self.project_name, overwrite=overwrite, project_dir=self.project_dir
+            open_storage(storage, self.project_dir, overwrite), self.project_name, overwrite=overwrite,
+            project_dir=self.project_dir,
         )
         self.study.pruner = make_pruner(pruner)
         if not self.study.get_trials():

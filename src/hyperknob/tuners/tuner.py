@@ -72,7 +72,9 @@ class Tuner(BaseTuner):
         for runner in active_runners():
             runner.release_state()  # the previous model's framework state (Keras: clear_session)
         if self.hypermodel is None:
-            raise FatalTypeError(f"{type(self).__name__} has no hypermodel: pass hypermodel=build_fn, or override run_trial().")
+            raise FatalTypeError(
+                f"{type(self).__name__} has no hypermodel: pass hypermodel=build_fn, or override run_trial()."
+            )
         if self.distribution_strategy is not None:
             # KerasTuner builds (and so compiles) under the strategy's scope: a
             # tf.distribute.MirroredStrategy then trains each trial on all its devices.
@@ -84,7 +86,8 @@ class Tuner(BaseTuner):
             raise FatalTypeError(
                 "The hypermodel's build(hp) returned None. Make build(hp) return the model it builds."
             )
-        overrides = {k: v for k, v in (("optimizer", self.optimizer), ("loss", self.loss), ("metrics", self.metrics)) if v is not None}
+        given = (("optimizer", self.optimizer), ("loss", self.loss), ("metrics", self.metrics))
+        overrides = {k: v for k, v in given if v is not None}
         if overrides:
             runner = runner_for(model)
             if runner is not None:

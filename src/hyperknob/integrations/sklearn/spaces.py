@@ -17,7 +17,10 @@ from hyperknob.space.parameters import Choice, Float, HyperParameter, Int
 
 __all__ = ["ParameterSpace"]
 
-_SUPPORTED = "a hyperknob parameter (Int, Float, Choice, Boolean, Fixed), a list of values, or scipy.stats uniform, loguniform or randint"
+_SUPPORTED = (
+    "a hyperknob parameter (Int, Float, Choice, Boolean, Fixed), a list of values, "
+    "or scipy.stats uniform, loguniform or randint"
+)
 
 
 def _same_plain_type(values: Sequence[Any]) -> bool:

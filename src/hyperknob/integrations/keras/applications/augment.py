@@ -34,7 +34,9 @@ class RandAugment(keras.layers.Layer):
         super().__init__(**kwargs)
         self.transforms = list(transforms)
         self.factors = list(factors)
-        self._layers = [TRANSFORMS[name](factor) for name, factor in zip(self.transforms, self.factors, strict=False) if factor]
+        self._layers = [
+            TRANSFORMS[name](factor) for name, factor in zip(self.transforms, self.factors, strict=False) if factor
+        ]
         self._indices = [i for i, factor in enumerate(self.factors) if factor]
         self.seed_generator = keras.random.SeedGenerator()
 

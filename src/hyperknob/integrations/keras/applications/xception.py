@@ -61,7 +61,8 @@ class HyperXception(HyperModel):
         x = _residual(x, 2 * sep_filters, kernel_size=3, activation=activation, downsample=True)
 
         pooling = hp.Choice("pooling", ["avg", "flatten", "max"])
-        x = {"flatten": layers.Flatten, "avg": layers.GlobalAveragePooling2D, "max": layers.GlobalMaxPooling2D}[pooling]()(x)
+        pool = {"flatten": layers.Flatten, "avg": layers.GlobalAveragePooling2D, "max": layers.GlobalMaxPooling2D}
+        x = pool[pooling]()(x)
         if not self.include_top:
             return keras.Model(inputs, x, name="Xception")
 
