@@ -132,8 +132,9 @@ def _table(rows: list[dict[str, Any]], title: str) -> Any:
     table = Table(title=title, show_lines=False)
     columns = list(rows[0]) if rows else []
     for column in columns:
-        justify = "right" if column in ("number", "score") else "left"
-        table.add_column(column.removeprefix("param_"), overflow="fold", justify=justify)
+        table.add_column(
+            column.removeprefix("param_"), overflow="fold", justify="right" if column in ("number", "score") else "left"
+        )
     for row in rows:
         table.add_row(*(_format(row[c]) for c in columns))
     return table

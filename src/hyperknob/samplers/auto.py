@@ -13,7 +13,7 @@ The choice is visible: ``describe()`` (the display and ``hyperknob summary``) an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -56,7 +56,7 @@ class AutoSampler(Sampler):
 
     def propose(
         self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator
-    ) -> dict[str, Any] | None:
+    ) -> dict[str, Any] | Literal["idle"] | None:
         self.chosen, self.reason = self.choose(space, len(view.finished()))
         return self._samplers[self.chosen].propose(space, view, rng)
 

@@ -198,7 +198,8 @@ class Fixed(HyperParameter):
         return self.value
 
     def contains(self, value: Any) -> bool:
-        return value == self.value
+        same: bool = value == self.value
+        return same
 
     def grid_values(self) -> tuple[Any, ...]:
         return (self.value,)

@@ -418,7 +418,9 @@ class SQLStorage(Storage):
         self, study_id: int, number: int, step: int, metrics: Mapping[str, float], *, owner: str | None = None
     ) -> None:
         with self._write() as conn:
-            where = (trials_table.c.study_id == study_id, trials_table.c.number == number)
+            where: tuple[sa.ColumnElement[bool], ...] = (
+                trials_table.c.study_id == study_id, trials_table.c.number == number
+            )
             columns = (trials_table.c.metrics, trials_table.c.status, trials_table.c.worker)
             row = conn.execute(sa.select(*columns).where(*where)).first()
             if row is None:
@@ -475,7 +477,7 @@ class _SQLTransaction:
         self._storage = storage
         self._conn = conn
         self.trials = trials
-        self.unfinished = unfinished
+        self.unfinished: Sequence[FrozenTrial] = unfinished
         self.config = config
 
     def insert(self, trial: FrozenTrial) -> None:

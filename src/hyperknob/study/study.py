@@ -15,7 +15,7 @@ import math
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -248,7 +248,7 @@ class Study:
             trial.status = TrialStatus.RUNNING
             trial.run_count += 1
             self.storage.update_trial(
-                self.study_id, trial.number, owner=trial._worker, worker=self.worker, run_count=trial.run_count,
+                self.study_id, _number(trial), owner=trial._worker, worker=self.worker, run_count=trial.run_count,
                 metrics={}, heartbeat=time.time(),
             )
             trial._worker = self.worker
@@ -341,7 +341,7 @@ class Study:
         for name, v in metrics.items():
             trial.metrics.update(name, float(v), step=int(step))
         self.storage.report(
-            self.study_id, trial.number, int(step), {k: float(v) for k, v in metrics.items()}, owner=trial._worker
+            self.study_id, _number(trial), int(step), {k: float(v) for k, v in metrics.items()}, owner=trial._worker
         )
 
     def tell(
@@ -445,7 +445,7 @@ class Study:
         finally:
             frozen = self.storage.update_trial(
                 self.study_id,
-                trial.number,
+                _number(trial),
                 owner=trial._worker,
                 status=status,
                 values=dict(trial.hyperparameters.values),
@@ -466,7 +466,7 @@ class Study:
 
     def _frozen_view(self, trial: Trial) -> FrozenTrial:
         return dataclasses.replace(
-            self.storage.get_trial(self.study_id, trial.number), status=trial.status, message=trial.message
+            self.storage.get_trial(self.study_id, _number(trial)), status=trial.status, message=trial.message
         )
 
     # --- running ----------------------------------------------------------------------------------
@@ -552,3 +552,9 @@ class Study:
         from hyperknob.study import loop
 
         loop.run_loop(self, next_trial, execute, n_trials=n_trials, timeout=timeout, callbacks=callbacks)
+
+
+def _number(trial: Trial) -> int:
+    """The trial's number in storage. Every trial a study hands out has one (``Trial.number`` is
+    None only before that), and the storage reports an unknown trial itself, so no check here."""
+    return cast(int, trial.number)

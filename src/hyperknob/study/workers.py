@@ -86,5 +86,5 @@ def is_orphan(trial: FrozenTrial, grace: float | None = None, now: float | None 
     if not _pid_alive(pid):
         return True
     started, _, _ = parts[2].partition("-")
-    now = _start_time(pid)
-    return now == "zombie" or (now is not None and started not in ("0", now))
+    start = _start_time(pid)
+    return start == "zombie" or (start is not None and started not in ("0", start))

@@ -20,8 +20,8 @@ from hyperknob.schedulers import make_pruner
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.storage import Storage, open_storage
 from hyperknob.study.display import default_callbacks
+from hyperknob.study.outcomes import message_of, outcome_of
 from hyperknob.study.results import convert_results
-from hyperknob.study.study import message_of, outcome_of
 from hyperknob.study.trial import Trial
 from hyperknob.tuners.distributed import distributed_role, wait_for
 from hyperknob.tuners.model_runner import declaration_scope

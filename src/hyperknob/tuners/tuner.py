@@ -32,6 +32,9 @@ class Tuner(BaseTuner):
     ``optimizer``, ``loss`` and ``metrics`` recompile each model with those instead of build's.
     """
 
+    # Set by the Keras callback around on_epoch_end (read with getattr: unset means False).
+    _epoch_hook_from_fit: bool
+
     def __init__(
         self,
         oracle: Oracle,
@@ -69,8 +72,8 @@ class Tuner(BaseTuner):
         self.executions_per_trial = executions_per_trial
 
     def _build_hypermodel(self, hp: HyperParameters) -> Any:
-        for runner in active_runners():
-            runner.release_state()  # the previous model's framework state (Keras: clear_session)
+        for active in active_runners():
+            active.release_state()  # the previous model's framework state (Keras: clear_session)
         if self.hypermodel is None:
             raise FatalTypeError(
                 f"{type(self).__name__} has no hypermodel: pass hypermodel=build_fn, or override run_trial()."

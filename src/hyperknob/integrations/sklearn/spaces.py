@@ -24,7 +24,7 @@ _SUPPORTED = (
 
 
 def _same_plain_type(values: Sequence[Any]) -> bool:
-    kinds = set()
+    kinds: set[type] = set()
     for v in values:
         if isinstance(v, bool):
             kinds.add(bool)
