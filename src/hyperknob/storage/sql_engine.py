@@ -163,7 +163,7 @@ try:
     from fcntl import flock as _flock
 except ImportError:  # Windows: SQLite's own polling only
     _flock = None  # type: ignore[assignment]
-    _LOCK_EX = _LOCK_UN = 0  # type: ignore[misc]  # typeshed makes them Final; here they are unused
+    _LOCK_EX = _LOCK_UN = 0  # type: ignore[misc]  # typeshed declares them Final; never used without flock
 
 
 def ping_when_idle(engine: Engine) -> None:
