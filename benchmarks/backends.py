@@ -278,7 +278,7 @@ def markdown(summary: dict, order: list[tuple]) -> str:
     lines.append("")
     lines.append("| backend | threads | load | steady x | total x | total+import x |")
     lines.append("|---|---:|---|---:|---:|---:|")
-    loads = sorted({k[2] for k in order}, key=lambda l: (l != "idle", l))
+    loads = sorted({k[2] for k in order}, key=lambda load: (load != "idle", load))
     for load in loads:
         keys = [k for k in order if k[2] == load and k in summary]
         if not keys:
@@ -303,8 +303,8 @@ def recommend(summary: dict) -> str:
     loads = sorted({k[2] for k in summary})
     scores = {}
     for c in combos:
-        vals = [summary[(c[0], c[1], l)]["train_eval_total_s"] for l in loads
-                if (c[0], c[1], l) in summary]
+        vals = [summary[(c[0], c[1], load)]["train_eval_total_s"] for load in loads
+                if (c[0], c[1], load) in summary]
         if len(vals) == len(loads):
             scores[c] = math.exp(sum(map(math.log, vals)) / len(vals))
     if not scores:
@@ -336,18 +336,18 @@ def main() -> None:
 
     backends = [b for b in args.backends.split(",") if b]
     threads = [int(t) for t in args.threads.split(",") if t]
-    loads = [l for l in args.loads.split(",") if l]
+    loads = [x for x in args.loads.split(",") if x]
     root = Path(args.venv_root)
     pys = {b: backend_venv(root, b) for b in backends}
 
-    order = [(b, t, l) for l in loads for b in backends for t in threads]
+    order = [(b, t, load) for load in loads for b in backends for t in threads]
     runs: dict[tuple, list] = {k: [] for k in order}
     for rep in range(args.repeats):
         for key in order:
-            b, t, l = key
-            _log(f"repeat {rep + 1}/{args.repeats}: {b} threads={t} load={l}")
+            b, t, load = key
+            _log(f"repeat {rep + 1}/{args.repeats}: {b} threads={t} load={load}")
             try:
-                runs[key].append(run_case(pys[b], b, t, l, args.timeout, args.wait_idle))
+                runs[key].append(run_case(pys[b], b, t, load, args.timeout, args.wait_idle))
             except Exception as exc:  # keep going; the table shows what ran
                 _log(f"  FAILED: {exc}")
     summary = {k: summarise(v) for k, v in runs.items() if v}

@@ -391,12 +391,12 @@ def main() -> None:
                    args.profile)
         return
 
-    libs = [l for l in args.only.split(",") if l]
-    for l in libs:
-        if l not in LIBS:
-            ap.error(f"unknown library {l!r}; choose from {', '.join(LIBS)}")
+    libs = [x for x in args.only.split(",") if x]
+    for lib in libs:
+        if lib not in LIBS:
+            ap.error(f"unknown library {lib!r}; choose from {', '.join(LIBS)}")
     ensure_env(args.backend)
-    runs: dict[str, list] = {l: [] for l in libs}
+    runs: dict[str, list] = {lib: [] for lib in libs}
     for rep in range(args.repeats):
         for lib in libs:
             _log(f"repeat {rep + 1}/{args.repeats}: {lib} (backend {args.backend})")
@@ -407,7 +407,7 @@ def main() -> None:
                 _log(f"  search {res['search_s']:.2f}s, fit {res['fit_s']:.2f}s, "
                      f"{res['n_trials']} trials")
             runs[lib].append(res)
-    summary = {l: summarise(v) for l, v in runs.items()}
+    summary = {lib: summarise(v) for lib, v in runs.items()}
     table = markdown(summary, runs, args)
     print(table)
     payload = {
@@ -415,7 +415,7 @@ def main() -> None:
                  "backend": args.backend, "threads": args.threads, "repeats": args.repeats,
                  "max_trials": args.max_trials, "epochs": args.epochs,
                  "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-                 "versions": {l: v[0].get("versions") for l, v in runs.items()
+                 "versions": {lib: v[0].get("versions") for lib, v in runs.items()
                               if v and "versions" in v[0]}},
         "summary": summary,
         "runs": runs,

@@ -280,6 +280,10 @@ def _fmt(v, spec: str, dash: str = "–") -> str:
     return dash if v is None else format(v, spec)
 
 
+def _ms(v: float) -> str:
+    return f"{v:.0f}" if v >= 100 else f"{v:.1f}"
+
+
 def render_imports(summary: dict, args) -> list:
     lines = [""]
     bare = summary.get("bare", {}).get("maxrss_mib")
@@ -297,9 +301,8 @@ def render_imports(summary: dict, args) -> list:
             continue
         delta = None if bare is None else s["maxrss_mib"] - bare
         lbl = label if case == "bare" else f"`{label}`"
-        ms = (lambda v: f"{v:.0f}" if v >= 100 else f"{v:.1f}")
-        lines.append(f"| {lbl} | {ms(s['import_ms'])} | {ms(s['import_ms_min'])}–"
-                     f"{ms(s['import_ms_max'])} | {s['maxrss_mib']:.0f} | {_fmt(delta, '.0f')} |")
+        lines.append(f"| {lbl} | {_ms(s['import_ms'])} | {_ms(s['import_ms_min'])}–"
+                     f"{_ms(s['import_ms_max'])} | {s['maxrss_mib']:.0f} | {_fmt(delta, '.0f')} |")
     return lines
 
 

@@ -44,7 +44,10 @@ def problems():
     cancer = datasets.load_breast_cancer(return_X_y=True)
     wine = datasets.load_wine(return_X_y=True)
     diabetes = datasets.load_diabetes(return_X_y=True)
-    scaled = lambda est: pipeline.make_pipeline(preprocessing.StandardScaler(), est)
+
+    def scaled(est):
+        return pipeline.make_pipeline(preprocessing.StandardScaler(), est)
+
     out = {
         "svc_digits": (
             svm.SVC(), {"C": loguniform(1e-2, 1e3), "gamma": loguniform(1e-5, 1e-1)}, *digits,

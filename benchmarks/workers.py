@@ -449,7 +449,7 @@ def main(argv=None) -> int:
             server.stop()
 
     summary = summarise(raw, workers)
-    others = [r["other_cores"] for s in raw.values() for l in s.values() for runs in l.values()
+    others = [r["other_cores"] for s in raw.values() for by_lib in s.values() for runs in by_lib.values()
               for r in runs if "other_cores" in r]
     info["other_cores_median"] = statistics.median(others) if others else 0.0
     table = render(summary, workers, args, skipped, info)

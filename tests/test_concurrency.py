@@ -53,7 +53,7 @@ def _share_one_budget(tmp_path, storage, n_procs, budget, pause):
         with open(log, "w") as err:
             args = [str(tmp_path), str(budget), storage, str(n_procs), str(pause)]
             procs.append(subprocess.Popen([sys.executable, "-c", WORKER, *args], stderr=err))
-    for p, log in zip(procs, logs):
+    for p, log in zip(procs, logs, strict=True):
         p.wait(timeout=600)
         assert p.returncode == 0, log.read_text()
     study = hk.load_study(str(tmp_path), "shared", storage=storage or None)

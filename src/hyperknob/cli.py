@@ -26,7 +26,7 @@ import os
 import runpy
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from hyperknob._text import printable
 
@@ -137,7 +137,7 @@ def _table(rows: list[dict[str, Any]], title: str) -> Any:
     table = Table(title=Text(printable(title)), show_lines=False)
     columns = list(rows[0]) if rows else []
     for column in columns:
-        justify = "right" if column in ("number", "score") else "left"
+        justify: Literal["right", "left"] = "right" if column in ("number", "score") else "left"
         table.add_column(Text(printable(column.removeprefix("param_"))), overflow="fold", justify=justify)
     for row in rows:
         table.add_row(*(Text(printable(_format(row[c]))) for c in columns))
@@ -149,7 +149,8 @@ def studies(args: argparse.Namespace) -> int:
 
     if args.storage or os.environ.get("HYPERKNOB_STORAGE"):
         records = open_storage(args.storage).list_studies()
-        rows = [{"study": r.name, "algorithm": r.config.get("algorithm"), "max_trials": r.config.get("max_trials")} for r in records]
+        rows = [{"study": r.name, "algorithm": r.config.get("algorithm"), "max_trials": r.config.get("max_trials")}
+                for r in records]
     else:
         rows = []
         for name, path in _project_files(args.directory).items():
@@ -161,7 +162,8 @@ def studies(args: argparse.Namespace) -> int:
                 rows.append({"study": name, "algorithm": f"unreadable: {exc}", "max_trials": None})
                 continue
             rows += [{"study": os.path.join(args.directory, name) if r.name == name else f"{name}:{r.name}",
-                      "algorithm": r.config.get("algorithm"), "max_trials": r.config.get("max_trials")} for r in records]
+                      "algorithm": r.config.get("algorithm"), "max_trials": r.config.get("max_trials")}
+                     for r in records]
     _print(args, rows, _table(rows, "Studies"))
     return 0
 
@@ -188,7 +190,8 @@ def trials(args: argparse.Namespace) -> int:
         rows = trial_rows(study, statuses=statuses, sort=args.sort, columns=columns)
         if columns is None and not args.json and rows:
             # A terminal gets what fits: the parameters, the score and how the trial ended.
-            compact = ["number", "status", "score", "duration_s", *(c for c in rows[0] if c.startswith("param_")), "message"]
+            params = [c for c in rows[0] if c.startswith("param_")]
+            compact = ["number", "status", "score", "duration_s", *params, "message"]
             rows = [{c: row[c] for c in compact} for row in rows]
     except ValueError as exc:
         raise SystemExit(f"hyperknob: {printable(exc)}") from None
@@ -345,7 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--study", help="the study's name (project_name); needed with module:function")
     w.add_argument("--storage", help="database URL (default: $HYPERKNOB_STORAGE, else the SQLite file in --directory)")
     w.add_argument("--directory", default=".", help="where the project's SQLite study lives (default: .)")
-    w.add_argument("--n-trials", type=int, default=None, help="trials this command runs (default: until the study's budget)")
+    w.add_argument("--n-trials", type=int, default=None,
+                   help="trials this command runs (default: until the study's budget)")
     w.add_argument("--n-workers", type=int, default=1, help="worker processes on this machine")
     w.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
     w.add_argument("--quiet", action="store_true")

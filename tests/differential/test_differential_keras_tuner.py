@@ -258,7 +258,7 @@ def _differences(a, b, path="", loose_numbers=False):
         if len(a) != len(b):
             out.append((f"{path}[len]", a, b))
         else:
-            for i, (x, y) in enumerate(zip(a, b)):
+            for i, (x, y) in enumerate(zip(a, b, strict=True)):
                 out.extend(_differences(x, y, f"{path}[{i}]", loose_numbers))
     elif a != b:
         out.append((path, a, b))

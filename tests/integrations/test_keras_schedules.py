@@ -7,11 +7,11 @@ import warnings
 
 import pytest
 
-keras = pytest.importorskip("keras")
-from sklearn.datasets import load_digits
-
 import hyperknob as kt
 from hyperknob._types import TrialStatus
+
+keras = pytest.importorskip("keras")
+from sklearn.datasets import load_digits  # noqa: E402 - only once Keras is there (the module skips without it)
 
 
 @pytest.fixture(scope="module")

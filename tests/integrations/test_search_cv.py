@@ -22,7 +22,7 @@ def iris():
 
 
 def by_params(results, key="mean_test_score"):
-    return {tuple(sorted(p.items(), key=lambda kv: kv[0])): s for p, s in zip(results["params"], results[key])}
+    return {tuple(sorted(p.items(), key=lambda kv: kv[0])): s for p, s in zip(results["params"], results[key], strict=True)}
 
 
 def test_the_same_grid_gives_gridsearchcvs_results(iris):
@@ -162,7 +162,7 @@ def test_successive_halving_on_an_estimator_parameter():
     ).fit(X, y)
     results = search.cv_results_
     assert set(results["n_resources"]) <= {2, 6, 18} and 18 in set(results["n_resources"])
-    assert all(p["n_estimators"] == n for p, n in zip(results["params"], results["n_resources"]))
+    assert all(p["n_estimators"] == n for p, n in zip(results["params"], results["n_resources"], strict=True))
     assert search.best_params_["n_estimators"] == 18 == search.best_estimator_.n_estimators
     with pytest.raises(ValueError, match="needs max_resources"):
         hk.HyperSearchCV(ensemble.RandomForestClassifier(), {"max_depth": [2]}, algorithm="asha", resource="n_estimators").fit(X, y)

@@ -9,12 +9,13 @@ import sys
 import numpy as np
 import pytest
 
-sklearn = pytest.importorskip("sklearn")
-from sklearn import datasets, ensemble, linear_model, metrics, pipeline, preprocessing
-from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
-
 import hyperknob as hk
 from hyperknob._types import TrialStatus
+
+# The module skips without scikit-learn, so its imports follow the skip.
+sklearn = pytest.importorskip("sklearn")
+from sklearn import datasets, ensemble, linear_model, metrics, pipeline, preprocessing  # noqa: E402
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score  # noqa: E402
 
 
 def build_model(hp):

@@ -130,7 +130,7 @@ def test_model_based_asha_beats_random_asha():
     for seed in range(10):
         tpe_best.append(simulate(ASHAScheduler(max_epochs=27, sampler="tpe"), SPACE, hard_curve, n_workers=4, max_trials=120, seed=seed).best())
         plain_best.append(simulate(ASHAScheduler(max_epochs=27), SPACE, hard_curve, n_workers=4, max_trials=120, seed=seed).best())
-    assert sum(a < b for a, b in zip(tpe_best, plain_best)) >= 7
+    assert sum(a < b for a, b in zip(tpe_best, plain_best, strict=True)) >= 7
     assert statistics.median(tpe_best) < 0.8 * statistics.median(plain_best)
 
 
@@ -212,12 +212,12 @@ def test_a_budget_model_finds_the_slow_learners_that_end_best():
     plain = [best(False, seed) for seed in range(8)]
     assert statistics.median(with_budget) < statistics.median(plain) - 0.004
     assert max(with_budget) < 0.08 < max(plain)
-    assert all(a <= b for a, b in zip(with_budget, plain))
-    assert sum(a < b for a, b in zip(with_budget, plain)) >= 4
+    assert all(a <= b for a, b in zip(with_budget, plain, strict=True))
+    assert sum(a < b for a, b in zip(with_budget, plain, strict=True)) >= 4
     # The comparison this test made before the default changed, still asserted as it was.
     first_rung = [best(False, seed, min_model_rung=0) for seed in range(8)]
     assert statistics.median(with_budget) < statistics.median(first_rung) - 0.01
-    assert sum(a <= b for a, b in zip(with_budget, first_rung)) >= 7
+    assert sum(a <= b for a, b in zip(with_budget, first_rung, strict=True)) >= 7
 
 
 def test_the_budget_model_needs_the_gp_and_is_stored_with_the_study():
@@ -312,8 +312,8 @@ def test_starting_model_proposals_at_the_model_rung_finds_the_slow_learners():
 
     new = [best(True, seed) for seed in range(10)]
     old = [best(False, seed) for seed in range(10)]
-    assert all(a <= b for a, b in zip(new, old))
-    assert sum(a < b for a, b in zip(new, old)) >= 4
+    assert all(a <= b for a, b in zip(new, old, strict=True))
+    assert sum(a < b for a, b in zip(new, old, strict=True)) >= 4
     assert statistics.median(new) < statistics.median(old) - 0.005
 
 
@@ -349,8 +349,8 @@ def test_the_model_leaves_the_first_rung_out():
 
     new = [best(1, seed) for seed in range(10)]
     old = [best(0, seed) for seed in range(10)]
-    assert all(a <= b for a, b in zip(new, old))
-    assert sum(a < b for a, b in zip(new, old)) >= 6
+    assert all(a <= b for a, b in zip(new, old, strict=True))
+    assert sum(a < b for a, b in zip(new, old, strict=True)) >= 6
     assert statistics.median(new) < statistics.median(old) - 0.005
     # Early in a search the first rung has enough results for a model and the second not yet:
     # with min_model_rung=0 the model is fitted on the first rung; by default there is none yet.

@@ -486,7 +486,7 @@ def test_conditional_activity_on_random_walks(forest, seeds):
             assert value is None
     for seed in seeds:
         rng = random.Random(seed)
-        config = values_by_walking(space, lambda d: d.from_unit(rng.random()))
+        config = values_by_walking(space, lambda d, rng=rng: d.from_unit(rng.random()))
         check_configuration(forest, space, config)
 
 
@@ -568,7 +568,7 @@ def _check_encoding(encoder: UnitCubeEncoder, space: list[P.HyperParameter], con
     assert np.all((finite >= 0.0) & (finite <= 1.0)), vector
     # dimensions are NaN exactly for inactive parameters (the first definition of a name owns them)
     owners: set[str] = set()
-    for d, where in zip(encoder.space, encoder.slices):
+    for d, where in zip(encoder.space, encoder.slices, strict=True):
         part = vector[where]
         owns = d.name in config and d.name not in owners and d.is_active(config)
         if owns:
@@ -600,7 +600,7 @@ def test_encoder_round_trips_random_configurations(forest, seeds):
     _check_encoding(encoder, space, hp.values)
     for seed in seeds:
         rng = random.Random(seed)
-        config = values_by_walking(space, lambda d: d.from_unit(rng.random()))
+        config = values_by_walking(space, lambda d, rng=rng: d.from_unit(rng.random()))
         _check_encoding(encoder, space, config)
 
 
@@ -645,7 +645,7 @@ def test_hyperparameters_config_round_trips_through_json(forest, seed, scope):
     assert json.dumps(restored.get_config(), allow_nan=False) == text
     assert restored.values == hp.values
     assert restored.space == hp.space
-    assert all(a.same_definition(b) for a, b in zip(restored.space, hp.space))
+    assert all(a.same_definition(b) for a, b in zip(restored.space, hp.space, strict=True))
 
     copy = hp.copy()
     assert copy.values == hp.values and copy.space == hp.space

@@ -23,13 +23,17 @@ def _client(client: Any) -> Any:
     try:
         import distributed
     except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the extra
-        raise ModuleNotFoundError("Running workers on Dask needs dask.distributed: pip install 'hyperknob[dask]'.") from exc
+        raise ModuleNotFoundError(
+            "Running workers on Dask needs dask.distributed: pip install 'hyperknob[dask]'."
+        ) from exc
     if not isinstance(client, distributed.Client):
         raise TypeError(f"Expected a distributed.Client, received {client!r}.")
     return client
 
 
-def _optimize_task(address: StudyAddress, func: Callable[..., Any], n_trials: int | None, timeout: float | None) -> None:
+def _optimize_task(
+    address: StudyAddress, func: Callable[..., Any], n_trials: int | None, timeout: float | None
+) -> None:
     study = Study.from_address(address)
     try:
         study.optimize(func, n_trials=n_trials, timeout=timeout, verbose=0)

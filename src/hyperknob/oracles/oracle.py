@@ -178,7 +178,8 @@ class Oracle:
             return self._view, self._rng
         trials = self.study.get_trials()
         number = len(trials)
-        return TrialsView(trials, number, self.objective.direction.value, self.study.trial_keys), self.study._rng(number)
+        view = TrialsView(trials, number, self.objective.direction.value, self.study.trial_keys)
+        return view, self.study._rng(number)
 
     def _populate_from_hook(self, view: TrialsView, rng: np.random.Generator) -> Any:
         self._view, self._rng = view, rng
@@ -230,7 +231,9 @@ class Oracle:
     def update_trial(self, trial_id: str, metrics: Mapping[str, float], step: int = 0) -> Trial:
         """Report metrics of one step for a running trial."""
         trial = self._trial_by_id(trial_id)
-        missing = [n for n in self.objective.metric_names if n not in metrics and self.objective.name != "default_objective"]
+        missing = [
+            n for n in self.objective.metric_names if n not in metrics and self.objective.name != "default_objective"
+        ]
         if missing:
             raise FatalValueError(
                 f"Objective value missing in metrics reported to the Oracle, expected: {missing}, "

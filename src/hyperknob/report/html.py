@@ -40,7 +40,8 @@ function sortTable(th){
   const asc=!th.classList.contains('sorted-asc');
   table.querySelectorAll('th').forEach(h=>h.classList.remove('sorted-asc','sorted-desc'));
   th.classList.add(asc?'sorted-asc':'sorted-desc');
-  const key=r=>{const c=r.children[index],v=c.dataset.value;return v===undefined||v===''?null:(isNaN(v)?v:parseFloat(v));};
+  const key=r=>{const c=r.children[index],v=c.dataset.value;\
+return v===undefined||v===''?null:(isNaN(v)?v:parseFloat(v));};
   const rows=[...body.rows].sort((a,b)=>{const x=key(a),y=key(b);
     if(x===null&&y===null)return 0;if(x===null)return 1;if(y===null)return -1;
     return (x<y?-1:x>y?1:0)*(asc?1:-1);});
@@ -117,7 +118,10 @@ def render_report(study: Study, refresh_seconds: float | None = None) -> str:
     ]
     for key in ("objective", "algorithm", "max_trials", "trials", "by_status", "trial_time_s", "wall_time_s"):
         value = summary[key]
-        shown = json.dumps(value) if isinstance(value, dict) else (f"{value:.1f}" if isinstance(value, float) else value)
+        if isinstance(value, dict):
+            shown = json.dumps(value)
+        else:
+            shown = f"{value:.1f}" if isinstance(value, float) else value
         parts.append(f"<tr><td>{key.replace('_', ' ')}</td><td>{html.escape(str(shown))}</td></tr>")
     if best:
         parts.append(f"<tr><td>best</td><td>trial {html.escape(best['trial_id'])}: {best['score']:.6g}</td></tr>")

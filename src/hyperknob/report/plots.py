@@ -128,7 +128,9 @@ def param_importances(study: Study, seed: int = 0) -> dict[str, float]:
     trials = _scored(study)
     names, x = _numeric_matrix(study, trials)
     if len(trials) < 4 or not names:
-        raise ValueError(f"Parameter importance needs at least 4 completed trials and a space; study has {len(trials)}.")
+        raise ValueError(
+            f"Parameter importance needs at least 4 completed trials and a space; study has {len(trials)}."
+        )
     x = np.where(np.isnan(x), -1.0, x)  # inactive: a value of its own
     y = np.array([float(t.score) for t in trials])  # type: ignore[arg-type]
     forest = RandomForestRegressor(n_estimators=200, min_samples_leaf=2, random_state=seed).fit(x, y)
@@ -179,7 +181,9 @@ def plot_rungs(study: Study) -> Any:
     plt = _pyplot()
     trials = [t for t in _scored(study) if "tuner/epochs" in t.values]
     if not trials:
-        raise ValueError(f"Study '{study.name}' has no scheduled trials (tuner/epochs): it did not use Hyperband or ASHA.")
+        raise ValueError(
+            f"Study '{study.name}' has no scheduled trials (tuner/epochs): it did not use Hyperband or ASHA."
+        )
     by_id = {t.trial_id: t for t in trials}
     fig, ax = plt.subplots(figsize=(7, 4))
     for t in trials:

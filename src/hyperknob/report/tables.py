@@ -83,7 +83,9 @@ def results_dataframe(study: Study, **kwargs: Any) -> Any:
     try:
         import pandas as pd
     except ModuleNotFoundError as exc:
-        raise ModuleNotFoundError("results_dataframe() needs pandas: pip install pandas (or use trial_rows()).") from exc
+        raise ModuleNotFoundError(
+            "results_dataframe() needs pandas: pip install pandas (or use trial_rows())."
+        ) from exc
     return pd.DataFrame(trial_rows(study, **kwargs))
 
 

@@ -36,7 +36,9 @@ def export_tensorboard(study: Study, logdir: str) -> list[str]:
         from tensorboardX import SummaryWriter
         from tensorboardX.summary import hparams as hparams_summaries
     except ModuleNotFoundError as exc:
-        raise ModuleNotFoundError("TensorBoard export needs tensorboardX: pip install 'hyperknob[tensorboard]'.") from exc
+        raise ModuleNotFoundError(
+            "TensorBoard export needs tensorboardX: pip install 'hyperknob[tensorboard]'."
+        ) from exc
     import shutil
 
     runs = []

@@ -13,7 +13,7 @@ The choice is visible: ``describe()`` (the display and ``hyperknob summary``) an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -54,7 +54,9 @@ class AutoSampler(Sampler):
             return "tpe", f"{finished} finished trials, {self.gp_max_trials} or more"
         return "gp", f"{len(space)} unconditional parameters, under {self.gp_max_trials} trials"
 
-    def propose(self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator) -> dict[str, Any] | None:
+    def propose(
+        self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator
+    ) -> dict[str, Any] | Literal["idle"] | None:
         self.chosen, self.reason = self.choose(space, len(view.finished()))
         return self._samplers[self.chosen].propose(space, view, rng)
 

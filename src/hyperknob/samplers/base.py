@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final, Literal
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from hyperknob.space.search_space import config_key
 __all__ = ["IDLE", "Sampler", "TrialKeyCache", "TrialsView"]
 
 # What a sampler returns when it cannot propose now but may later (e.g. waiting for running trials).
-IDLE = "idle"
+IDLE: Final = "idle"
 
 
 class TrialKeyCache:
@@ -114,8 +114,9 @@ class Sampler(abc.ABC):
     @abc.abstractmethod
     def propose(
         self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator
-    ) -> dict[str, Any] | None:
-        """Values for every active parameter of ``space``, or None when nothing is left to try."""
+    ) -> dict[str, Any] | Literal["idle"] | None:
+        """Values for every active parameter of ``space``, None when nothing is left to try, or
+        ``IDLE`` when nothing can be proposed now but may be later."""
 
     def startup_trials(self, space: Sequence[HyperParameter]) -> int:
         """How many finished trials this sampler needs before it models instead of sampling at random

@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -138,7 +138,7 @@ class ASHAScheduler(Scheduler):
 
     def propose(
         self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator
-    ) -> dict[str, Any] | str | None:
+    ) -> dict[str, Any] | Literal["idle"] | None:
         rungs = self._by_rung(view.trials)
         # The budget model is fitted only when a rung has a top to rank, and once per decision.
         final_predictor = functools.cache(lambda: self._final_predictor(space, view))
@@ -163,7 +163,7 @@ class ASHAScheduler(Scheduler):
         if values == IDLE:
             return IDLE
         start = self._start_rung(space, view)
-        return {**values, **schedule_values(self.rungs[start], 0, 0, start)}  # type: ignore[dict-item]
+        return {**values, **schedule_values(self.rungs[start], 0, 0, start)}
 
     def _start_rung(self, space: Sequence[HyperParameter], view: TrialsView) -> int:
         """The rung a new configuration starts at: the one its model was fitted on (see the class
@@ -180,7 +180,7 @@ class ASHAScheduler(Scheduler):
 
     def new_configuration(
         self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator
-    ) -> dict[str, Any] | str | None:
+    ) -> dict[str, Any] | Literal["idle"] | None:
         if not self.budget_model:
             return super().new_configuration(space, view, rng)
         from hyperknob.space.parameters import Float
@@ -221,14 +221,20 @@ class ASHAScheduler(Scheduler):
 
         def inputs(trials: Sequence[FrozenTrial], full: bool) -> np.ndarray:
             x = np.array([encoder.encode({**t.values, BUDGET_INPUT: self._budget_input(t, full)}) for t in trials])
-            return np.nan_to_num(x, nan=0.5)  # an inactive conditional parameter
+            filled: np.ndarray = np.nan_to_num(x, nan=0.5)  # an inactive conditional parameter
+            return filled
 
         if np.ptp(y) == 0.0:
             return None
         # The fit is a pure function of the results (its restarts draw from a fixed seed), so the
         # promotion a worker is given does not depend on which worker asks.
         gp = fit_gp(inputs(results, False), warp_losses(y), np.random.default_rng(0))
-        return lambda trials: gp.predict(inputs(trials, True))[0]
+
+        def predict(trials: Sequence[FrozenTrial]) -> np.ndarray:
+            mean: np.ndarray = gp.predict(inputs(trials, True))[0]
+            return mean
+
+        return predict
 
     def _model_trials(self, space: Sequence[HyperParameter], view: TrialsView) -> list[FrozenTrial]:
         """The results a model-based sampler is fitted on: those of the highest rung with enough of
@@ -296,7 +302,9 @@ class ASHAScheduler(Scheduler):
         return "ASHA has no configuration left to start and nothing to promote"
 
     def get_config(self) -> dict[str, Any]:
-        config = {**super().get_config(), "max_epochs": self.max_epochs, "factor": self.factor, "min_epochs": self.min_epochs}
+        config = {
+            **super().get_config(), "max_epochs": self.max_epochs, "factor": self.factor, "min_epochs": self.min_epochs
+        }
         if self.budget_model:
             config["budget_model"] = True
         if not self.start_at_model_rung:

@@ -11,7 +11,7 @@ stored trials, so a resumed search, or another worker, continues the same schedu
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -57,7 +57,9 @@ def check_int(name: str, value: Any, minimum: int = 1) -> None:
 def schedule_values(
     epochs: int, initial_epoch: int, bracket: int, round_num: int, parent: str | None = None
 ) -> dict[str, Any]:
-    values: dict[str, Any] = {EPOCHS: int(epochs), INITIAL_EPOCH: int(initial_epoch), BRACKET: int(bracket), ROUND: int(round_num)}
+    values: dict[str, Any] = {
+        EPOCHS: int(epochs), INITIAL_EPOCH: int(initial_epoch), BRACKET: int(bracket), ROUND: int(round_num)
+    }
     if parent is not None:
         values[PARENT] = parent
     return values
@@ -94,8 +96,10 @@ class Scheduler(Sampler):
     CONFIG_DEFAULTS: dict[str, Any] = {}
 
     def __init__(self, sampler: Sampler | str = "random", min_points_in_model: int | None = None) -> None:
-        early = self.named_sampler_models_early and isinstance(sampler, str) and sampler in ("tpe", "gp")
-        self.sampler = modelling_sampler(sampler) if early else make_sampler(sampler)
+        if self.named_sampler_models_early and isinstance(sampler, str) and sampler in ("tpe", "gp"):
+            self.sampler = modelling_sampler(sampler)
+        else:
+            self.sampler = make_sampler(sampler)
         if isinstance(self.sampler, Scheduler):
             raise TypeError("A scheduler's sampler must be a sampler (random, grid, tpe, gp), not another scheduler.")
         if min_points_in_model is not None:
@@ -107,7 +111,7 @@ class Scheduler(Sampler):
 
     def new_configuration(
         self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator
-    ) -> dict[str, Any] | str | None:
+    ) -> dict[str, Any] | Literal["idle"] | None:
         """Values for a configuration never tried, from the inner sampler (None: none left)."""
         results = self._model_trials(space, view)
         values = self.sampler.propose(space, BudgetView(view, results), rng)

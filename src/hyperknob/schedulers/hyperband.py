@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -84,11 +84,13 @@ class HyperbandScheduler(Scheduler):
         """How many trials round ``round_num`` of bracket ``bracket`` runs."""
         bracket0_end_size = math.ceil(1 + math.log(self.max_epochs, self.factor))
         bracket_end_size = bracket0_end_size / (bracket + 1)
-        return math.ceil(bracket_end_size * self.factor ** (bracket - round_num))
+        scale: float = self.factor ** (bracket - round_num)
+        return math.ceil(bracket_end_size * scale)
 
     def epochs(self, bracket: int, round_num: int) -> int:
         """The epochs a trial of that round has trained when it ends."""
-        return math.ceil(self.max_epochs / self.factor ** (bracket - round_num))
+        scale: float = self.factor ** (bracket - round_num)
+        return math.ceil(self.max_epochs / scale)
 
     # --- replaying the schedule from the trials -----------------------------------------------------
     def _replay(self, trials: Sequence[FrozenTrial]) -> tuple[list[_Bracket], int, int]:
@@ -134,7 +136,7 @@ class HyperbandScheduler(Scheduler):
     # --- proposing ----------------------------------------------------------------------------------
     def propose(
         self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator
-    ) -> dict[str, Any] | str | None:
+    ) -> dict[str, Any] | Literal["idle"] | None:
         brackets, current, iteration = self._replay(by_number(view))
         for bracket in brackets:
             if self._is_complete(bracket):
@@ -151,13 +153,13 @@ class HyperbandScheduler(Scheduler):
 
     def _start(
         self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator, bracket: int
-    ) -> dict[str, Any] | str | None:
+    ) -> dict[str, Any] | Literal["idle"] | None:
         values = self.new_configuration(space, view, rng)
         if values is None:
             return IDLE if view.running() else None
         if values == IDLE:
             return IDLE
-        return {**values, **schedule_values(self.epochs(bracket, 0), 0, bracket, 0)}  # type: ignore[dict-item]
+        return {**values, **schedule_values(self.epochs(bracket, 0), 0, bracket, 0)}
 
     def _promote(self, bracket: _Bracket, direction: str) -> dict[str, Any] | None:
         for round_num in range(1, len(bracket.rounds)):
@@ -177,7 +179,10 @@ class HyperbandScheduler(Scheduler):
         return None
 
     def exhausted_message(self) -> str:
-        iterations = "" if math.isinf(self.hyperband_iterations) else f" ({int(self.hyperband_iterations)} iteration(s))"
+        if math.isinf(self.hyperband_iterations):
+            iterations = ""
+        else:
+            iterations = f" ({int(self.hyperband_iterations)} iteration(s))"
         return f"Hyperband ran all its brackets{iterations}"
 
     def get_config(self) -> dict[str, Any]:

@@ -78,7 +78,8 @@ class Choice(HyperParameter):
                 "Pass ordered=False (the default for str and bool values).",
             )
         if default is not None and not any(default == v and type(default) is type(v) for v in values):
-            if not (isinstance(default, int) and not isinstance(default, bool) and float in types and default in values):
+            int_for_float = isinstance(default, int) and not isinstance(default, bool) and float in types
+            if not (int_for_float and default in values):
                 raise self._fail(
                     f"default={default!r} is not among the values {values}",
                     "Pass a default that is one of the values, or leave it out (the first value).",
@@ -117,7 +118,8 @@ class Choice(HyperParameter):
         )
 
     def __repr__(self) -> str:
-        return f"Choice(name='{self.name}', values={list(self.values)}, ordered={self.ordered}, default={self.default!r})"
+        return (f"Choice(name='{self.name}', values={list(self.values)}, ordered={self.ordered}, "
+                f"default={self.default!r})")
 
 
 @dataclasses.dataclass(frozen=True, init=False)
@@ -196,7 +198,8 @@ class Fixed(HyperParameter):
         return self.value
 
     def contains(self, value: Any) -> bool:
-        return value == self.value
+        same: bool = value == self.value
+        return same
 
     def grid_values(self) -> tuple[Any, ...]:
         return (self.value,)

@@ -8,7 +8,7 @@ none. An inactive parameter's dimensions are NaN, so a model sees "absent", neve
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from hyperknob.space.search_space import values_by_walking
 __all__ = ["UnitCubeEncoder", "is_categorical"]
 
 
-def is_categorical(hp: HyperParameter) -> bool:
+def is_categorical(hp: HyperParameter) -> TypeGuard[Boolean | Choice]:
     """Unordered choices and booleans: encoded one-hot, never as ordinals."""
     return isinstance(hp, Boolean) or (isinstance(hp, Choice) and not hp.ordered)
 

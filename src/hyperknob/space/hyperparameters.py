@@ -200,7 +200,8 @@ class HyperParameters:
                 self._get_name(name), min_value, max_value, step=step, sampling=sampling, default=default,
                 conditions=self._conditions,
             )
-            return self._retrieve(hp)
+            value: int | None = self._retrieve(hp)
+            return value
 
     def Float(
         self,
@@ -219,13 +220,16 @@ class HyperParameters:
                 self._get_name(name), min_value, max_value, step=step, sampling=sampling, default=default,
                 conditions=self._conditions,
             )
-            return self._retrieve(hp)
+            value: float | None = self._retrieve(hp)
+            return value
 
     def Boolean(
         self, name: str, default: bool = False, parent_name: str | None = None, parent_values: Any = None
     ) -> bool | None:
         with self._maybe_conditional_scope(parent_name, parent_values):
-            return self._retrieve(P.Boolean(self._get_name(name), default=default, conditions=self._conditions))
+            hp = P.Boolean(self._get_name(name), default=default, conditions=self._conditions)
+            value: bool | None = self._retrieve(hp)
+            return value
 
     def Fixed(self, name: str, value: Any, parent_name: str | None = None, parent_values: Any = None) -> Any:
         with self._maybe_conditional_scope(parent_name, parent_values):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from hyperknob.space.conditions import Parent
@@ -105,12 +105,14 @@ class _Numerical(HyperParameter):
             return self.default_value
         if self.step is not None and self.sampling == "reverse_log":
             # min_value is not on a stepped reverse_log grid; its smallest grid value is.
-            return min(self.grid_values())  # type: ignore[type-var]
+            grid = self.grid_values()
+            assert grid is not None  # a stepped range always has a grid
+            return min(grid)
         return self.min_value
 
     # --- continuous maps ------------------------------------------------------------------------
     def _scale(self, u: float, max_value: float) -> float:
-        lo = self.min_value
+        lo: float = self.min_value
         if self.sampling == "linear":
             return lo + u * (max_value - lo)
         if self.sampling == "log":
@@ -118,7 +120,7 @@ class _Numerical(HyperParameter):
         return max_value + lo - lo * math.pow(max_value / lo, 1.0 - u)
 
     def _unscale(self, x: float, max_value: float) -> float:
-        lo = self.min_value
+        lo: float = self.min_value
         if max_value == lo:
             return 0.5
         if self.sampling == "linear":
@@ -137,7 +139,9 @@ class _Numerical(HyperParameter):
         return int(math.floor(math.log(hi / lo) / math.log(step) + 1e-9)) + 1
 
     def _value_at(self, index: int) -> float:
-        lo, hi, step = self.min_value, self.max_value, self.step
+        lo: float = self.min_value
+        hi: float = self.max_value
+        step: float = self.step
         if self.sampling == "linear":
             raw = lo + index * step
         elif self.sampling == "log":
@@ -154,10 +158,14 @@ class _Numerical(HyperParameter):
         if n == 1 or index == 0:
             return raw  # the first value is the bound the user wrote, exactly
         neighbour = self._value_at(index + 1 if index + 1 < n else index - 1)
-        return min(max(_tidy(raw, abs(neighbour - raw)), self.min_value), self.max_value)
+        lo: float = self.min_value
+        hi: float = self.max_value
+        return min(max(_tidy(raw, abs(neighbour - raw)), lo), hi)
 
     def _index_of(self, value: float) -> float:
-        lo, hi, step = self.min_value, self.max_value, self.step
+        lo: float = self.min_value
+        hi: float = self.max_value
+        step: float = self.step
         if self.sampling == "linear":
             return (value - lo) / step
         if self.sampling == "log":
@@ -189,7 +197,9 @@ class _Numerical(HyperParameter):
     def from_config(cls, config: Mapping[str, Any]) -> HyperParameter:
         config = dict(config)
         conditions = tuple(Parent.from_config(c) for c in config.pop("conditions", []) or [])
-        return cls(
+        # Int and Float take ``default``: their own constructors, not the dataclass's.
+        make: Callable[..., HyperParameter] = cls
+        return make(
             config["name"],
             config["min_value"],
             config["max_value"],
@@ -262,7 +272,9 @@ class Int(_Numerical):
         u = min(max(float(u), 0.0), 1.0)
         if self.step is None:
             value = int(math.floor(self._scale(u, self.max_value + 1)))
-            return min(max(value, self.min_value), self.max_value)
+            lo: int = self.min_value
+            hi: int = self.max_value
+            return min(max(value, lo), hi)
         return int(round(self._value_at(_index_from_unit(u, self._n_steps()))))
 
     def to_unit(self, value: Any) -> float:
@@ -336,7 +348,9 @@ class Float(_Numerical):
         u = min(max(float(u), 0.0), 1.0)
         if self.step is None:
             value = self._scale(u, self.max_value)
-            return min(max(value, self.min_value), self.max_value)
+            lo: float = self.min_value
+            hi: float = self.max_value
+            return min(max(value, lo), hi)
         return self._grid_value(_index_from_unit(u, self._n_steps()))
 
     def to_unit(self, value: Any) -> float:

@@ -87,7 +87,7 @@ class HyperParameter:
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
-        config = {"name": self.name}
+        config: dict[str, Any] = {"name": self.name}
         config.update(self._own_config())
         config["conditions"] = [c.get_config() for c in self.conditions]
         return config

@@ -7,7 +7,10 @@ import os
 from hyperknob.storage.base import Claim, Proposal, Storage, StudyRecord, trial_id_for
 from hyperknob.storage.memory import InMemoryStorage
 
-__all__ = ["Claim", "InMemoryStorage", "Proposal", "Storage", "StudyRecord", "open_storage", "default_sqlite_url", "trial_id_for"]
+__all__ = [
+    "Claim", "InMemoryStorage", "Proposal", "Storage", "StudyRecord", "open_storage", "default_sqlite_url",
+    "trial_id_for",
+]
 
 STORAGE_ENV = "HYPERKNOB_STORAGE"
 DEFAULT_FILENAME = "study.db"

@@ -36,7 +36,7 @@ class _Transaction:
     def __init__(self, trials: list[FrozenTrial], config: dict[str, Any]) -> None:
         self._store = trials
         self.trials = list(trials)
-        self.unfinished = [t for t in trials if not t.status.is_finished]
+        self.unfinished: Sequence[FrozenTrial] = [t for t in trials if not t.status.is_finished]
         self.config = config
 
     def insert(self, trial: FrozenTrial) -> None:
@@ -90,7 +90,7 @@ class InMemoryStorage(Storage):
     ) -> dict[str, Any]:
         with self._lock:
             record = self._record_by_id(study_id)
-            config = _json_copy(update(_json_copy(dict(record.config))))
+            config: dict[str, Any] = _json_copy(update(_json_copy(dict(record.config))))
             self._studies[record.name] = dataclasses.replace(record, config=config)
             return config
 

@@ -128,7 +128,8 @@ class SQLStorage(Storage):
         self._prefetch: dict[int, bool] = {}
         # Opening waits less than later writes: a wrong host or port should not take a minute to report.
         try:
-            self._retry(lambda _unknown: self._init_schema(), "Opening the study storage", timeout_s=min(10.0, self.retry_timeout_s))
+            self._retry(lambda _unknown: self._init_schema(), "Opening the study storage",
+                        timeout_s=min(10.0, self.retry_timeout_s))
         except sa.exc.OperationalError as exc:  # not transient: a refused login, a missing database
             raise StorageError(
                 f"Cannot open storage {self._safe_url}: {orig_text(exc)}. Check the user, password, host and "
@@ -194,7 +195,9 @@ class SQLStorage(Storage):
         with self._lock, translate_errors(self._safe_url), self._connect() as conn, conn.begin():
             yield conn
 
-    def _retry(self, operation: Callable[[bool], _R], what: str | Callable[[], str], timeout_s: float | None = None) -> _R:
+    def _retry(
+        self, operation: Callable[[bool], _R], what: str | Callable[[], str], timeout_s: float | None = None
+    ) -> _R:
         """``operation(after_unknown_commit)`` (one or more whole transactions), run again after
         transient errors (``sql_retry.run_with_retries``). Inside a transaction (a proposal reading
         the study during a claim) nothing is retried here: the outermost operation runs the whole
@@ -248,7 +251,9 @@ class SQLStorage(Storage):
                         row = None
                     if row is not None:
                         return self._record(row)
-                    conn.execute(studies_table.insert().values(name=name, config=dumps(dict(config)), created=time.time()))
+                    conn.execute(
+                        studies_table.insert().values(name=name, config=dumps(dict(config)), created=time.time())
+                    )
                     row = conn.execute(sa.select(studies_table).where(studies_table.c.name == name)).one()
                     self._forget(row.study_id)
                     return self._record(row)
@@ -345,7 +350,8 @@ class SQLStorage(Storage):
                 # The last attempt may have committed its claim: a trial this worker started since is it.
                 # (A worker runs one trial at a time, so it has no other RUNNING trial here.)
                 for trial in self._get_trials(study_id):
-                    if trial.status == TrialStatus.RUNNING and trial.worker == worker and (trial.datetime_start or 0) >= started:
+                    if (trial.status == TrialStatus.RUNNING and trial.worker == worker
+                            and (trial.datetime_start or 0) >= started):
                         return Claim(trial, resumed=trial.run_count > 1)
             elif self._prefetch.get(study_id) and getattr(self._local, "conn", None) is None:
                 # Other workers are active: read what they changed before taking the lock, so that the
@@ -372,7 +378,9 @@ class SQLStorage(Storage):
             trials, unfinished = self._load_trials(conn, study_id)
             yield _SQLTransaction(self, conn, trials, unfinished, json.loads(config))
 
-    def _write_fields(self, conn: Connection, trial: FrozenTrial, fields: Sequence[str], owner: str | None = None) -> FrozenTrial:
+    def _write_fields(
+        self, conn: Connection, trial: FrozenTrial, fields: Sequence[str], owner: str | None = None
+    ) -> FrozenTrial:
         columns = trial_columns(trial, fields)
         params = {"sid": trial.study_id, "num": trial.number, **columns}
         if owner is not None:
@@ -416,8 +424,11 @@ class SQLStorage(Storage):
         self, study_id: int, number: int, step: int, metrics: Mapping[str, float], *, owner: str | None = None
     ) -> None:
         with self._write() as conn:
-            where = (trials_table.c.study_id == study_id, trials_table.c.number == number)
-            row = conn.execute(sa.select(trials_table.c.metrics, trials_table.c.status, trials_table.c.worker).where(*where)).first()
+            where: tuple[sa.ColumnElement[bool], ...] = (
+                trials_table.c.study_id == study_id, trials_table.c.number == number
+            )
+            columns = (trials_table.c.metrics, trials_table.c.status, trials_table.c.worker)
+            row = conn.execute(sa.select(*columns).where(*where)).first()
             if row is None:
                 raise study_gone(study_id, self._safe_url)
             if owner is not None and (row.status != TrialStatus.RUNNING.value or row.worker != owner):
@@ -430,7 +441,9 @@ class SQLStorage(Storage):
             if owner is not None:
                 # Checked again in the write itself: a server database does not lock the row read above.
                 where = (*where, trials_table.c.status == TrialStatus.RUNNING.value, trials_table.c.worker == owner)
-            updated = conn.execute(trials_table.update().where(*where).values(metrics=dumps(history), heartbeat=time.time()))
+            updated = conn.execute(
+                trials_table.update().where(*where).values(metrics=dumps(history), heartbeat=time.time())
+            )
             if updated.rowcount == 0:
                 raise not_owned(study_id, number, owner or "?")
 
@@ -470,7 +483,7 @@ class _SQLTransaction:
         self._storage = storage
         self._conn = conn
         self.trials = trials
-        self.unfinished = unfinished
+        self.unfinished: Sequence[FrozenTrial] = unfinished
         self.config = config
 
     def insert(self, trial: FrozenTrial) -> None:

@@ -62,7 +62,7 @@ def create_sql_engine(url: str, engine_kwargs: Mapping[str, Any] | None = None) 
     writers = None
     if sqlite:
         kwargs.setdefault("connect_args", {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False})
-        if memory:
+        if memory or parsed.database is None:  # (None is the in-memory database too)
             # One shared connection holds the in-memory database; threads take turns on it.
             kwargs.setdefault("poolclass", sa.pool.StaticPool)
         else:
@@ -163,7 +163,7 @@ try:
     from fcntl import flock as _flock
 except ImportError:  # Windows: SQLite's own polling only
     _flock = None  # type: ignore[assignment]
-    _LOCK_EX = _LOCK_UN = 0
+    _LOCK_EX = _LOCK_UN = 0  # type: ignore[misc]  # typeshed declares them Final; never used without flock
 
 
 def ping_when_idle(engine: Engine) -> None:

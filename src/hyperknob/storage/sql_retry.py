@@ -91,7 +91,8 @@ def run_with_retries(
                 ) from exc
             logger.log(
                 logging.WARNING if attempt == 5 else logging.DEBUG,
-                "%s: transient database error (attempt %d), trying again in %.2f s: %s", what(), attempt, wait, orig_text(exc),
+                "%s: transient database error (attempt %d), trying again in %.2f s: %s",
+                what(), attempt, wait, orig_text(exc),
             )
             time.sleep(wait)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -121,7 +121,7 @@ def _metrics_to_json(metrics: Mapping[str, Sequence[MetricPoint]]) -> str:
     return dumps({name: [[p.step, p.value] for p in points] for name, points in metrics.items()})
 
 
-def row_to_trial(row: Mapping[str, Any]) -> FrozenTrial:
+def row_to_trial(row: Mapping[Any, Any]) -> FrozenTrial:
     metrics = {
         name: tuple(MetricPoint(int(s), float(v) if v is not None else float("nan")) for s, v in points)
         for name, points in json.loads(row["metrics"] or "{}").items()
@@ -167,14 +167,14 @@ def trial_to_row(trial: FrozenTrial) -> dict[str, Any]:
     }
 
 
-def trial_columns(trial: FrozenTrial, fields: Sequence[str]) -> dict[str, Any]:
+def trial_columns(trial: FrozenTrial, fields: Iterable[str]) -> dict[str, Any]:
     row = trial_to_row(trial)
     return {_JSON_FIELDS.get(f, f): row[_JSON_FIELDS.get(f, f)] for f in fields}
 
 
 @functools.lru_cache(maxsize=64)
 def update_statement(columns: tuple[str, ...], owned: bool) -> Any:
-    where = _WHERE_TRIAL
+    where: tuple[sa.ColumnElement[bool], ...] = _WHERE_TRIAL
     if owned:
         where = (*where, _T.status == TrialStatus.RUNNING.value, _T.worker == sa.bindparam("owner"))
     return (

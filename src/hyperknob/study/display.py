@@ -82,7 +82,8 @@ class ProgressDisplay(StudyCallback):
             return table
         done, total = self._budget(study)
         # Stored text goes in as Text: never parsed as markup (docs/architecture.md: hyperknob/_text.py).
-        table.add_row("Search", Text(f"{printable(study.name)}  ·  {done}/{total if total is not None else '∞'} trials"))
+        budget = f"{done}/{total if total is not None else '∞'} trials"
+        table.add_row("Search", Text(f"{printable(study.name)}  ·  {budget}"))
         if self._current is not None:
             running = format_duration(time.monotonic() - self._trial_started)
             values = _values_text(self._current.hyperparameters.values)
@@ -90,7 +91,8 @@ class ProgressDisplay(StudyCallback):
         if self._best is not None:
             best = f"{printable(study.objective.name)}={format_value(self._best.score)} (trial {self._best.trial_id})"
             table.add_row("Best so far", Text(f"{best}: {_values_text(dict(self._best.values))}"))
-        table.add_row("Elapsed", f"{format_duration(time.monotonic() - self._started)}  ·  left ~{self._eta(done, total)}")
+        elapsed = format_duration(time.monotonic() - self._started)
+        table.add_row("Elapsed", f"{elapsed}  ·  left ~{self._eta(done, total)}")
         return table
 
     # --- callbacks ------------------------------------------------------------------------------
@@ -125,18 +127,23 @@ class ProgressDisplay(StudyCallback):
         if frozen.status != TrialStatus.INVALID:
             self._count += 1
         if frozen.status == TrialStatus.COMPLETED and frozen.has_finite_score():
-            if self._best is None or study.objective.sort_key(frozen.score) < study.objective.sort_key(self._best.score):
+            if (self._best is None
+                    or study.objective.sort_key(frozen.score) < study.objective.sort_key(self._best.score)):
                 self._best = frozen
         done, total = self._budget(study)
-        score = f"{printable(study.objective.name)}={format_value(frozen.score)}" if frozen.score is not None else frozen.status.value
-        best = (
-            f"best {format_value(self._best.score)} (trial {self._best.trial_id})" if self._best is not None else "best: none yet"
-        )
+        if frozen.score is not None:
+            score = f"{printable(study.objective.name)}={format_value(frozen.score)}"
+        else:
+            score = frozen.status.value
+        if self._best is not None:
+            best = f"best {format_value(self._best.score)} (trial {self._best.trial_id})"
+        else:
+            best = "best: none yet"
         status = "" if frozen.status == TrialStatus.COMPLETED else f" [{frozen.status.value}]"
         self.console.print(
             f"Trial {frozen.trial_id}{status} done in {took:.2f}s  ·  {score}  ·  {best}  ·  "
-            f"{done}/{total if total is not None else '∞'}  ·  elapsed {format_duration(time.monotonic() - self._started)}"
-            f"  ·  left ~{self._eta(done, total)}",
+            f"{done}/{total if total is not None else '∞'}  ·  "
+            f"elapsed {format_duration(time.monotonic() - self._started)}  ·  left ~{self._eta(done, total)}",
             markup=False,
         )
 
@@ -147,7 +154,11 @@ class ProgressDisplay(StudyCallback):
         reason = {"budget": "budget reached", "exhausted": study.sampler.exhausted_message(), "timeout": "timeout"}.get(
             study.stop_reason or "", "done"
         )
-        best = f"best {printable(study.objective.name)}={format_value(self._best.score)} (trial {self._best.trial_id})" if self._best else "no completed trial"
+        if self._best:
+            name = printable(study.objective.name)
+            best = f"best {name}={format_value(self._best.score)} (trial {self._best.trial_id})"
+        else:
+            best = "no completed trial"
         described = study.sampler.describe()
         algorithm = f" Algorithm: {described}." if described != study.sampler.name else ""
         self.console.print(

@@ -67,7 +67,9 @@ def create_study(
     )
 
 
-def load_study(directory: str | None = None, project_name: str | None = None, *, storage: str | Storage | None = None) -> Study:
+def load_study(
+    directory: str | None = None, project_name: str | None = None, *, storage: str | Storage | None = None
+) -> Study:
     """Open an existing study for reading or for more trials; errors if there is none."""
     project_name = project_name or "untitled_project"
     project_dir = os.path.join(directory or ".", project_name)
@@ -78,7 +80,8 @@ def load_study(directory: str | None = None, project_name: str | None = None, *,
         raise ValueError(f"No study named '{project_name}' in {store.display_url} (studies there: {names}).")
     config = record.config
     return Study(
-        store, project_name, objective=objective_from_config(config["objective"]), sampler=sampler_from_config(config.get("algorithm", "random"), config.get("algorithm_config")),
+        store, project_name, objective=objective_from_config(config["objective"]),
+        sampler=sampler_from_config(config.get("algorithm", "random"), config.get("algorithm_config")),
         seed=config["seed"], settings=StudySettings(max_trials=config.get("max_trials")), project_dir=project_dir,
     )
 

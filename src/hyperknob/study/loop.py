@@ -148,6 +148,8 @@ def run_loop(
 def _leave_to_run_again(study: Study, trial: Trial) -> None:
     """The user stopped the search (Ctrl-C) inside ``trial``: it stays to run again at the next
     search, and the interrupted run is not counted against it (an interruption is not a failure)."""
+    if trial.number is None:
+        return
     try:
         study.storage.update_trial(
             study.study_id, trial.number, owner=trial._worker, run_count=max(trial.run_count - 1, 0),

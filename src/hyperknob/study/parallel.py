@@ -48,9 +48,10 @@ def optimize_in_workers(
     check_shareable(study.storage, n_workers)
 
     def target(quota: int | None) -> Callable[[], None]:
-        return lambda: study.reopen().optimize(
-            func, n_trials=quota, timeout=timeout, callbacks=tuple(callbacks), verbose=0
-        )
+        def run() -> None:
+            study.reopen().optimize(func, n_trials=quota, timeout=timeout, callbacks=tuple(callbacks), verbose=0)
+
+        return run
 
     run_study_workers(study.storage, [target(quota) for quota in split_count(n_trials, n_workers)], devices_per_worker)
     if verbose:
@@ -97,7 +98,7 @@ def device_groups(n_workers: int, devices_per_worker: int | None, visible: str |
         devices = [str(i) for i in range(_count_gpus())]
     if not devices:
         raise RuntimeError("devices_per_worker is set, but no GPU is visible to this process.")
-    groups = []
+    groups: list[str | None] = []
     for worker in range(n_workers):
         start = worker * devices_per_worker
         groups.append(",".join(devices[(start + k) % len(devices)] for k in range(devices_per_worker)))
@@ -132,7 +133,7 @@ def run_workers(targets: Sequence[Callable[[], None]], devices: Sequence[str | N
             process.join()
     except KeyboardInterrupt:
         for process in processes:
-            if process.is_alive():
+            if process.is_alive() and process.pid is not None:  # (a started process has its pid)
                 os.kill(process.pid, signal.SIGINT)
         for process in processes:
             process.join(timeout=30)

@@ -38,7 +38,9 @@ def convert_results(results: Any, objective: Objective, where: str = "run_trial(
             raise FatalValueError(f"{where} returned an empty list; return a float, a dict of metrics or a History.")
         return _average([convert_results(r, objective, where) for r in results])
     if results is None:
-        raise FatalTypeError(f"{where} returned None. Did you forget to return the metrics (a float, a dict or a History)?")
+        raise FatalTypeError(
+            f"{where} returned None. Did you forget to return the metrics (a float, a dict or a History)?"
+        )
     if _is_number(results) or (hasattr(results, "item") and hasattr(results, "shape") and results.shape == ()):
         return {objective.name: {0: _to_float(results, objective.name, where)}}
     if isinstance(results, Mapping):
@@ -47,7 +49,8 @@ def convert_results(results: Any, objective: Objective, where: str = "run_trial(
         for name, value in results.items():
             if not _is_number(value) and not (hasattr(value, "item") and getattr(value, "shape", None) == ()):
                 raise FatalTypeError(
-                    f"{where} returned metric '{name}' = {value!r} ({type(value).__name__}); metric values must be numbers."
+                    f"{where} returned metric '{name}' = {value!r} ({type(value).__name__}); "
+                    "metric values must be numbers."
                 )
             out[str(name)] = {0: _to_float(value, name, where)}
         return out
@@ -113,10 +116,15 @@ def _average(parts: list[Results]) -> Results:
     return {name: {s: sum(v) / len(v) for s, v in steps.items()} for name, steps in out.items()}
 
 
-def score_from_history(metrics: Mapping[str, Mapping[int, float]], objective: Objective) -> tuple[float | None, int | None]:
+def score_from_history(
+    metrics: Mapping[str, Mapping[int, float]], objective: Objective
+) -> tuple[float | None, int | None]:
     """The objective's best value over the steps, and that step (NaN values never win)."""
     if isinstance(objective, MultiObjective):
-        steps = set.intersection(*(set(metrics.get(n, {})) for n in objective.metric_names)) if objective.metric_names else set()
+        if objective.metric_names:
+            steps = set.intersection(*(set(metrics.get(n, {})) for n in objective.metric_names))
+        else:
+            steps = set()
         series = {s: objective.get_value({n: metrics[n][s] for n in objective.metric_names}) for s in steps}
     else:
         series = dict(metrics.get(objective.name, {}))

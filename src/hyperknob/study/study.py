@@ -15,7 +15,7 @@ import math
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -38,6 +38,7 @@ from hyperknob.storage import Proposal, Storage
 from hyperknob.study.callbacks import StudyCallback
 from hyperknob.study.config import check_compatible, new_study_config
 from hyperknob.study.heartbeat import DEFAULT_INTERVAL, default_grace
+from hyperknob.study.live_trial import live_trial
 from hyperknob.study.outcomes import (
     check_consecutive_failures,
     finishing_status,
@@ -133,7 +134,8 @@ class Study:
 
     def update_space(self, hyperparameters: HyperParameters | Iterable[P.HyperParameter]) -> list[P.HyperParameter]:
         """Add definitions the study has not seen; returns the new ones. Honours *_new_entries."""
-        new = self._space.unknown(hyperparameters.space if isinstance(hyperparameters, HyperParameters) else hyperparameters)
+        new = self._space.unknown(hyperparameters.space if isinstance(hyperparameters, HyperParameters)
+                                  else hyperparameters)
         if not new:
             return []
         if not self.settings.allow_new_entries:
@@ -205,7 +207,7 @@ class Study:
             trial.status = TrialStatus.RUNNING
             trial.run_count += 1
             self.storage.update_trial(
-                self.study_id, trial.number, owner=trial._worker, worker=self.worker, run_count=trial.run_count,
+                self.study_id, _number(trial), owner=trial._worker, worker=self.worker, run_count=trial.run_count,
                 metrics={}, heartbeat=time.time(),
             )
             trial._worker = self.worker
@@ -258,30 +260,7 @@ class Study:
         return Proposal(values=dict(values))
 
     def _live_trial(self, frozen: FrozenTrial) -> Trial:
-        hps = self._space.new_hyperparameters()
-        hps.values = dict(frozen.values)
-        if not self.settings.allow_new_entries:
-            hps._frozen_names = frozenset(p.name for p in self._space.definitions)
-        if self.settings.tune_new_entries:
-            # A parameter the study already knows but the proposal left out (its parent's value was
-            # changed by user code, say) is drawn by the sampler; one the study has never seen
-            # takes its default, KerasTuner's rule for a first definition, and is tuned from then on.
-            known = {p.name for p in self._space.definitions}
-            # Built on first use: most trials never suggest here (a generator costs tens of µs).
-            rng = functools.cache(functools.partial(self._rng, frozen.number, stream=1))
-            hps._suggest = lambda hp: self.sampler.suggest(hp, rng()) if hp.name in known else hp.default
-            # Stored at once: a trial cut off mid-run still leaves the study knowing its space.
-            hps._on_new = lambda hp: self.update_space([hp])
-        trial = Trial(hps, trial_id=frozen.trial_id, status=TrialStatus.RUNNING)
-        trial.number = frozen.number
-        trial.run_count = frozen.run_count
-        trial.metrics.register(self.objective.name, self.objective.direction)
-        trial._study = self
-        trial._worker = frozen.worker
-        chosen = self._chosen_algorithm.pop(frozen.number, None)
-        if chosen is not None:
-            trial.user_attrs.setdefault("algorithm", chosen)
-        return trial
+        return live_trial(self, frozen)
 
     def should_prune(self, trial: Trial) -> bool:
         """Whether the study's pruner stops this running trial at its last reported step."""
@@ -291,7 +270,9 @@ class Study:
         if not curve:
             return False
         others = [
-            (t.status, objective_curve(t.metrics, self.objective)) for t in self.get_trials() if t.number != trial.number
+            (t.status, objective_curve(t.metrics, self.objective))
+            for t in self.get_trials()
+            if t.number != trial.number
         ]
         return self.pruner.should_prune(max(curve), curve, others)
 
@@ -302,7 +283,7 @@ class Study:
         for name, v in metrics.items():
             trial.metrics.update(name, float(v), step=int(step))
         self.storage.report(
-            self.study_id, trial.number, int(step), {k: float(v) for k, v in metrics.items()}, owner=trial._worker
+            self.study_id, _number(trial), int(step), {k: float(v) for k, v in metrics.items()}, owner=trial._worker
         )
 
     def tell(
@@ -361,7 +342,8 @@ class Study:
                 left = self.settings.max_retries_per_trial - trial.run_count + 1
                 logger.info("Trial %s failed (%d retries left).", trial.trial_id, left)
                 trial.status = TrialStatus.INVALID
-                self.storage.update_trial(self.study_id, trial.number, owner=trial._worker, message=stored_message(message))
+                message = stored_message(message)
+                self.storage.update_trial(self.study_id, trial.number, owner=trial._worker, message=message)
                 self._retry_queue.append(trial)
                 trial._frozen = self._frozen_view(trial)
                 return trial._frozen
@@ -399,7 +381,7 @@ class Study:
         finally:
             frozen = self.storage.update_trial(
                 self.study_id,
-                trial.number,
+                _number(trial),
                 owner=trial._worker,
                 status=status,
                 values=dict(trial.hyperparameters.values),
@@ -420,7 +402,7 @@ class Study:
 
     def _frozen_view(self, trial: Trial) -> FrozenTrial:
         return dataclasses.replace(
-            self.storage.get_trial(self.study_id, trial.number), status=trial.status, message=trial.message
+            self.storage.get_trial(self.study_id, _number(trial)), status=trial.status, message=trial.message
         )
 
     # --- running ----------------------------------------------------------------------------------
@@ -517,3 +499,9 @@ class Study:
         from hyperknob.study import loop
 
         loop.run_loop(self, next_trial, execute, n_trials=n_trials, timeout=timeout, callbacks=callbacks)
+
+
+def _number(trial: Trial) -> int:
+    """The trial's number in storage. Every trial a study hands out has one (``Trial.number`` is
+    None only before that), and the storage reports an unknown trial itself, so no check here."""
+    return cast(int, trial.number)

@@ -137,7 +137,10 @@ class Trial:
 
     @classmethod
     def from_frozen(
-        cls, frozen: FrozenTrial, space: HyperParameters | None = None, directions: Mapping[str, Direction] | None = None
+        cls,
+        frozen: FrozenTrial,
+        space: HyperParameters | None = None,
+        directions: Mapping[str, Direction] | None = None,
     ) -> Trial:
         hps = space.copy() if space is not None else HyperParameters()
         if frozen.space:
@@ -200,4 +203,5 @@ class Trial:
         }
 
     def __repr__(self) -> str:
-        return f"Trial(trial_id={self.trial_id!r}, status={self.status.value}, score={self.score}, values={self.hyperparameters.values})"
+        return (f"Trial(trial_id={self.trial_id!r}, status={self.status.value}, score={self.score}, "
+                f"values={self.hyperparameters.values})")

@@ -1,11 +1,11 @@
 """Who runs a trial, and how to tell that a RUNNING trial's worker is gone.
 
-A worker id is ``host:pid:start-token`` (``host`` includes the pid namespace), where ``start`` is the process's start time (Linux) so that
-a recycled pid is not mistaken for the original worker. A trial left RUNNING is taken over when its
-worker is on this host and its process no longer exists (or is a zombie, or the pid now belongs to
-another process), or is this very process but its search has ended (an interrupted ``search()`` in a
-notebook). A trial whose worker is on another host is taken over when its last heartbeat is older
-than the study's grace period (see ``heartbeat.py``).
+A worker id is ``host:pid:start-token`` (``host`` includes the pid namespace), where ``start`` is
+the process's start time (Linux) so that a recycled pid is not mistaken for the original worker. A
+trial left RUNNING is taken over when its worker is on this host and its process no longer exists
+(or is a zombie, or the pid now belongs to another process), or is this very process but its search
+has ended (an interrupted ``search()`` in a notebook). A trial whose worker is on another host is
+taken over when its last heartbeat is older than the study's grace period (see ``heartbeat.py``).
 """
 
 from __future__ import annotations
@@ -86,5 +86,5 @@ def is_orphan(trial: FrozenTrial, grace: float | None = None, now: float | None 
     if not _pid_alive(pid):
         return True
     started, _, _ = parts[2].partition("-")
-    now = _start_time(pid)
-    return now == "zombie" or (now is not None and started not in ("0", now))
+    start = _start_time(pid)
+    return start == "zombie" or (start is not None and started not in ("0", start))

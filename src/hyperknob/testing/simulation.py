@@ -164,7 +164,7 @@ def simulate(
         working[worker] = number
         heapq.heappush(events, (now + epoch_time(values), sequence, worker))
         sequence += 1
-    for worker, since in idle_since.items():
+    for since in idle_since.values():
         idle_time += now - since
     return Simulation(
         trials=[trials[n] for n in sorted(trials)], idle_time=idle_time, wall_time=now, epochs=epochs_done,

@@ -113,14 +113,17 @@ class StorageContract:
         stored = storage.get_trial(sid, trial.number)
         assert [(p.step, p.value) for p in stored.metrics["loss"]] == [(0, 2.0), (1, 0.5)]
         assert [(p.step, p.value) for p in stored.metrics["acc"]] == [(0, 0.1)]
-        assert stored.datetime_complete is not None and stored.datetime_complete >= stored.datetime_start
+        assert stored.datetime_complete is not None and stored.datetime_start is not None
+        assert stored.datetime_complete >= stored.datetime_start
 
     def test_update_trial_keeps_unicode_text_and_nan_metrics(self, tmp_path: Any) -> None:
         storage = self.make_storage(tmp_path)
         sid = storage.create_study("a", {}).study_id
         trial = self._claim(storage, sid).trial
         storage.report(sid, trial.number, 0, {"loss": float("nan")})
-        storage.update_trial(sid, trial.number, status=TrialStatus.FAILED, message="Traceback… ✗", user_attrs={"k": [1]})
+        storage.update_trial(
+            sid, trial.number, status=TrialStatus.FAILED, message="Traceback… ✗", user_attrs={"k": [1]}
+        )
         stored = storage.get_trial(sid, trial.number)
         assert stored.message == "Traceback… ✗" and stored.user_attrs == {"k": [1]}
         assert math.isnan(stored.metrics["loss"][0].value)
@@ -138,7 +141,9 @@ class StorageContract:
             t.start()
         for t in threads:
             t.join()
-        space = storage.load_study("a").config["space"]
+        record = storage.load_study("a")
+        assert record is not None
+        space = record.config["space"]
         assert sorted(space) == ["x"] * 10 + ["y"] * 10
 
     def test_threads_claim_unique_numbers_within_a_shared_budget(self, tmp_path: Any) -> None:

@@ -6,7 +6,10 @@ from hyperknob.tuners.schedule_tuners import ASHA, BOHB, Hyperband
 from hyperknob.tuners.search_tuners import GridSearch, RandomSearch
 from hyperknob.tuners.tuner import Tuner
 
-__all__ = ["ASHA", "BOHB", "TPE", "BaseTuner", "Hyperband", "SklearnTuner", "BayesianOptimization", "GridSearch", "RandomSearch", "Tuner"]
+__all__ = [
+    "ASHA", "BOHB", "TPE", "BaseTuner", "Hyperband", "SklearnTuner", "BayesianOptimization", "GridSearch",
+    "RandomSearch", "Tuner",
+]
 
 
 def __getattr__(name: str) -> object:

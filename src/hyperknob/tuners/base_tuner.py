@@ -20,8 +20,8 @@ from hyperknob.schedulers import make_pruner
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.storage import Storage, open_storage
 from hyperknob.study.display import default_callbacks
+from hyperknob.study.outcomes import message_of, outcome_of
 from hyperknob.study.results import convert_results, record_results
-from hyperknob.study.study import message_of, outcome_of
 from hyperknob.study.trial import Trial
 from hyperknob.tuners.distributed import distributed_role, wait_for
 from hyperknob.tuners.model_runner import declaration_scope
@@ -77,7 +77,8 @@ class BaseTuner:
             wait_for(lambda: store.load_study(self.project_name) is not None, timeout=_CHIEF_WAIT_S,
                      what=f"the chief to create study '{self.project_name}' in {store.display_url}")
         self.study = oracle._attach(
-            open_storage(storage, self.project_dir, overwrite), self.project_name, overwrite=overwrite, project_dir=self.project_dir
+            open_storage(storage, self.project_dir, overwrite), self.project_name, overwrite=overwrite,
+            project_dir=self.project_dir,
         )
         self.study.pruner = make_pruner(pruner)
         if not self.study.get_trials():

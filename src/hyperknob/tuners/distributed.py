@@ -26,10 +26,13 @@ def distributed_role() -> str | None:
     if ORACLE_IP not in os.environ:
         return None
     if ORACLE_PORT not in os.environ:
-        raise RuntimeError(f'Environment variable "{ORACLE_IP}" was set, but "{ORACLE_PORT}" was not. Please specify a port.')
+        raise RuntimeError(
+            f'Environment variable "{ORACLE_IP}" was set, but "{ORACLE_PORT}" was not. Please specify a port.'
+        )
     if TUNER_ID not in os.environ:
         raise RuntimeError(
-            f'Environment variable "{ORACLE_IP}" was set, but "{TUNER_ID}" was not. Please specify an ID for each tuner.'
+            f'Environment variable "{ORACLE_IP}" was set, but "{TUNER_ID}" was not. '
+            "Please specify an ID for each tuner."
         )
     return "chief" if "chief" in os.environ[TUNER_ID] else "worker"
 

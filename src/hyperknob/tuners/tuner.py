@@ -32,6 +32,9 @@ class Tuner(BaseTuner):
     ``optimizer``, ``loss`` and ``metrics`` recompile each model with those instead of build's.
     """
 
+    # Set by the Keras callback around on_epoch_end (read with getattr: unset means False).
+    _epoch_hook_from_fit: bool
+
     def __init__(
         self,
         oracle: Oracle,
@@ -69,10 +72,12 @@ class Tuner(BaseTuner):
         self.executions_per_trial = executions_per_trial
 
     def _build_hypermodel(self, hp: HyperParameters) -> Any:
-        for runner in active_runners():
-            runner.release_state()  # the previous model's framework state (Keras: clear_session)
+        for active in active_runners():
+            active.release_state()  # the previous model's framework state (Keras: clear_session)
         if self.hypermodel is None:
-            raise FatalTypeError(f"{type(self).__name__} has no hypermodel: pass hypermodel=build_fn, or override run_trial().")
+            raise FatalTypeError(
+                f"{type(self).__name__} has no hypermodel: pass hypermodel=build_fn, or override run_trial()."
+            )
         if self.distribution_strategy is not None:
             # KerasTuner builds (and so compiles) under the strategy's scope: a
             # tf.distribute.MirroredStrategy then trains each trial on all its devices.
@@ -84,7 +89,8 @@ class Tuner(BaseTuner):
             raise FatalTypeError(
                 "The hypermodel's build(hp) returned None. Make build(hp) return the model it builds."
             )
-        overrides = {k: v for k, v in (("optimizer", self.optimizer), ("loss", self.loss), ("metrics", self.metrics)) if v is not None}
+        given = (("optimizer", self.optimizer), ("loss", self.loss), ("metrics", self.metrics))
+        overrides = {k: v for k, v in given if v is not None}
         if overrides:
             runner = runner_for(model)
             if runner is not None:

@@ -77,7 +77,7 @@ def main() -> None:
         pid, status = os.waitpid(-1, os.WNOHANG)
         if pid == 0:
             now = time.monotonic()
-            for child, (script, started) in list(running.items()):
+            for child, (_script, started) in list(running.items()):
                 if now - started > timeout_s:
                     os.kill(child, signal.SIGKILL)
             time.sleep(0.02)

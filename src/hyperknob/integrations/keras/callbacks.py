@@ -2,9 +2,9 @@
 
 It reports each epoch's logs into the trial as they happen (the hook pruning and Hyperband use),
 saves the weights of the best epoch so far (and, for a trial a schedule may continue, the state at
-the end of training), stops training when the study's pruner says so, and forwards the epoch and batch events to the tuner's
-KerasTuner hooks. A custom training loop that calls ``on_epoch_end(epoch, logs)`` on its callbacks
-is tracked the same way.
+the end of training), stops training when the study's pruner says so, and forwards the epoch and
+batch events to the tuner's KerasTuner hooks. A custom training loop that calls
+``on_epoch_end(epoch, logs)`` on its callbacks is tracked the same way.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ class TrialCallback(keras.callbacks.Callback):
     """Reports epochs into the running trial and keeps the best epoch's weights on disk."""
 
     def __init__(
-        self, tuner: Tuner, trial: Trial, checkpoint_path: str, best: list[float | None], resume_path: str | None = None,
-        input_spec: Any = None,
+        self, tuner: Tuner, trial: Trial, checkpoint_path: str, best: list[float | None],
+        resume_path: str | None = None, input_spec: Any = None,
     ) -> None:
         super().__init__()
         self.input_spec = input_spec  # the shapes of fit's inputs, for models without a build config
@@ -72,7 +72,8 @@ class TrialCallback(keras.callbacks.Callback):
         total = (getattr(self, "params", None) or {}).get("epochs")  # unknown in a custom training loop
         last_epoch = total is not None and epoch + 1 >= int(total)
         # After the last epoch there is nothing left to stop: the trial completes.
-        if metrics and not last_epoch and self.tuner.study.pruner is not None and self.tuner.study.should_prune(self.trial):
+        if (metrics and not last_epoch and self.tuner.study.pruner is not None
+                and self.tuner.study.should_prune(self.trial)):
             self.pruned_at = epoch
             model = getattr(self, "model", None)
             if model is not None:

@@ -48,7 +48,8 @@ def _has_jax_gpu_plugin() -> bool:
     """JAX finds GPUs through separately installed plugins; without one it runs on the CPU only."""
     import importlib.util
 
-    return any(importlib.util.find_spec(name) is not None for name in ("jax_cuda12_plugin", "jax_cuda13_plugin", "jax_rocm60_plugin"))
+    plugins = ("jax_cuda12_plugin", "jax_cuda13_plugin", "jax_rocm60_plugin")
+    return any(importlib.util.find_spec(name) is not None for name in plugins)
 
 
 def declaration_scope() -> contextlib.AbstractContextManager[Any]:

@@ -138,7 +138,8 @@ def epoch_recorder(tuner: Tuner, trial: Trial, model: Any) -> TrialCallback:
     recorder = recorders.get(trial.trial_id)
     if recorder is None or recorder.trial is not trial:
         recorders.clear()  # one trial runs at a time in a tuner
-        recorder = recorders[trial.trial_id] = TrialCallback(tuner, trial, checkpoint_path(tuner, str(trial.trial_id)), [None])
+        recorder = TrialCallback(tuner, trial, checkpoint_path(tuner, str(trial.trial_id)), [None])
+        recorders[trial.trial_id] = recorder
     recorder.set_model(model)
     return recorder
 
@@ -146,7 +147,9 @@ def epoch_recorder(tuner: Tuner, trial: Trial, model: Any) -> TrialCallback:
 def save_checkpoint(tuner: Tuner, trial_id: str, model: Any) -> None:
     """Write ``model`` as trial ``trial_id``'s checkpoint."""
     if not is_keras_model(model):
-        raise TypeError(f"save_model() saves Keras models; received {type(model).__name__}. Save it yourself in run_trial().")
+        raise TypeError(
+            f"save_model() saves Keras models; received {type(model).__name__}. Save it yourself in run_trial()."
+        )
     TrialCallback(tuner, None, checkpoint_path(tuner, str(trial_id)), [None]).save(model)  # type: ignore[arg-type]
 
 
@@ -164,7 +167,8 @@ def _overrides_batch_hooks(tuner: Tuner) -> bool:
     from hyperknob.tuners.tuner import Tuner as BaseKerasTuner
 
     cls = type(tuner)
-    return cls.on_batch_begin is not BaseKerasTuner.on_batch_begin or cls.on_batch_end is not BaseKerasTuner.on_batch_end
+    return (cls.on_batch_begin is not BaseKerasTuner.on_batch_begin
+            or cls.on_batch_end is not BaseKerasTuner.on_batch_end)
 
 
 def release_keras_state() -> None:

@@ -51,7 +51,9 @@ class ResourceBudget:
             yield (np.sort(rng.choice(train, size=keep, replace=False)) if keep < len(train) else train), test
 
 
-def budget_for(estimator: Any, resource: str, n_samples: int, min_resources: int | None, max_resources: int | None, factor: int) -> ResourceBudget:
+def budget_for(
+    estimator: Any, resource: str, n_samples: int, min_resources: int | None, max_resources: int | None, factor: int
+) -> ResourceBudget:
     if resource == "n_samples":
         high = int(max_resources or n_samples)
         if high > n_samples:

@@ -169,7 +169,8 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         storage = self.storage if self.storage is not None else (None if self.directory else ":memory:")
         algorithm, budget = self.algorithm, None
         if isinstance(algorithm, str) and algorithm in SCHEDULES:
-            budget = budget_for(self.estimator, self.resource, _num_samples(X), self.min_resources, self.max_resources, self.factor)
+            budget = budget_for(self.estimator, self.resource, _num_samples(X), self.min_resources,
+                                self.max_resources, self.factor)
             algorithm = make_schedule(algorithm, budget)
             splits = list(cv.split(X, y, groups))
         study = create_study(
@@ -213,7 +214,9 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.multimetric_ = multimetric
         self.scorer_ = scorers
         self.n_splits_ = cv.get_n_splits(X, y, groups)
-        self.cv_results_ = _cv_results(study, space, names, self.n_splits_, self.return_train_score, self.error_score, budget)
+        self.cv_results_ = _cv_results(
+            study, space, names, self.n_splits_, self.return_train_score, self.error_score, budget
+        )
         self._select_best(key)
         if self.refit:
             self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_)
@@ -298,7 +301,9 @@ def _is_classifier(estimator: Any) -> bool:
     return is_classifier(estimator)
 
 
-def _trial_metrics(results: Mapping[str, np.ndarray], names: list[str], multimetric: bool, train: bool) -> dict[str, float]:
+def _trial_metrics(
+    results: Mapping[str, np.ndarray], names: list[str], multimetric: bool, train: bool
+) -> dict[str, float]:
     metrics: dict[str, float] = {}
     for name in names:
         for part in ("test", "train") if train else ("test",):

@@ -17,11 +17,14 @@ from hyperknob.space.parameters import Choice, Float, HyperParameter, Int
 
 __all__ = ["ParameterSpace"]
 
-_SUPPORTED = "a hyperknob parameter (Int, Float, Choice, Boolean, Fixed), a list of values, or scipy.stats uniform, loguniform or randint"
+_SUPPORTED = (
+    "a hyperknob parameter (Int, Float, Choice, Boolean, Fixed), a list of values, "
+    "or scipy.stats uniform, loguniform or randint"
+)
 
 
 def _same_plain_type(values: Sequence[Any]) -> bool:
-    kinds = set()
+    kinds: set[type] = set()
     for v in values:
         if isinstance(v, bool):
             kinds.add(bool)

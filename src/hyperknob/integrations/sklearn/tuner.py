@@ -57,7 +57,8 @@ class SklearnTuner(BaseTuner):
         self.scoring = scoring
         if metrics is None:
             metrics = []
-        self.metrics = list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
+        # A list or tuple of functions, or one function.
+        self.metrics: list[Any] = list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
         self.cv = cv if cv is not None else KFold(5, shuffle=True, random_state=1)
         self.n_jobs = n_jobs
         self._data: tuple[Any, Any, Any] | None = None

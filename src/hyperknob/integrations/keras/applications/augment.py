@@ -8,7 +8,7 @@ RandAugment whose ``augment_layers`` (how many transforms each image gets) is tu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import keras
 from keras import layers
@@ -34,7 +34,9 @@ class RandAugment(keras.layers.Layer):
         super().__init__(**kwargs)
         self.transforms = list(transforms)
         self.factors = list(factors)
-        self._layers = [TRANSFORMS[name](factor) for name, factor in zip(self.transforms, self.factors) if factor]
+        self._layers = [
+            TRANSFORMS[name](factor) for name, factor in zip(self.transforms, self.factors, strict=False) if factor
+        ]
         self._indices = [i for i, factor in enumerate(self.factors) if factor]
         self.seed_generator = keras.random.SeedGenerator()
 
@@ -43,7 +45,7 @@ class RandAugment(keras.layers.Layer):
         batch = ops.shape(inputs)[0]
         choice = keras.random.randint((batch, 1, 1, 1), 0, len(self.transforms), seed=self.seed_generator)
         x = inputs
-        for index, layer in zip(self._indices, self._layers):
+        for index, layer in zip(self._indices, self._layers, strict=True):
             x = ops.where(ops.equal(choice, index), layer(x, training=training), x)
         return x
 
@@ -97,10 +99,12 @@ class HyperImageAugment(HyperModel):
         else:
             inputs = x = keras.Input(shape=tuple(self.input_shape))  # type: ignore[arg-type]
         if self.model_name == "image_rand_augment":
-            count = hp.Int("augment_layers", self.augment_layers_min, self.augment_layers_max,
-                           default=self.augment_layers_min)
+            # hp.Int and hp.Float give None only in an inactive conditional scope, never here.
+            count = cast(int, hp.Int("augment_layers", self.augment_layers_min, self.augment_layers_max,
+                                     default=self.augment_layers_min))
             for _ in range(count):
-                factors = [hp.Float(f"factor_{name}", low, high, default=low) for name, (low, high) in self.transforms]
+                factors = [cast(float, hp.Float(f"factor_{name}", low, high, default=low))
+                           for name, (low, high) in self.transforms]
                 x = RandAugment([name for name, _ in self.transforms], factors)(x)
         else:
             for name, (low, high) in self.transforms:

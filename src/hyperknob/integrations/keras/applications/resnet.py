@@ -59,7 +59,7 @@ class HyperResNet(HyperModel):
         x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
         x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
 
-        for index, (filters, blocks) in enumerate(zip(_STACK_FILTERS[version], depths)):
+        for index, (filters, blocks) in enumerate(zip(_STACK_FILTERS[version], depths, strict=True)):
             name = f"conv{index + 2}"
             if version == "v1":
                 x = _stack_v1(x, filters, blocks, stride=1 if index == 0 else 2, name=name)

@@ -9,7 +9,7 @@ max) and, with the top, ``num_dense_layers`` (1-3), ``dropout_rate`` (0-0.6 step
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import keras
 from keras import layers
@@ -55,21 +55,24 @@ class HyperXception(HyperModel):
         strides = hp.Choice("initial_strides", [2])
         x = _conv(x, filters, kernel_size, strides, activation)
 
-        sep_filters = hp.Int("sep_num_filters", 128, 768, step=128, default=256)
-        for _ in range(hp.Int("num_residual_blocks", 2, 8, default=4)):
+        # hp.Int gives None only for a parameter of an inactive conditional scope, never for these.
+        sep_filters = cast(int, hp.Int("sep_num_filters", 128, 768, step=128, default=256))
+        for _ in range(cast(int, hp.Int("num_residual_blocks", 2, 8, default=4))):
             x = _residual(x, sep_filters, kernel_size=3, activation=activation, downsample=False)
         x = _residual(x, 2 * sep_filters, kernel_size=3, activation=activation, downsample=True)
 
         pooling = hp.Choice("pooling", ["avg", "flatten", "max"])
-        x = {"flatten": layers.Flatten, "avg": layers.GlobalAveragePooling2D, "max": layers.GlobalMaxPooling2D}[pooling]()(x)
+        pool = {"flatten": layers.Flatten, "avg": layers.GlobalAveragePooling2D, "max": layers.GlobalMaxPooling2D}
+        x = pool[pooling]()(x)
         if not self.include_top:
             return keras.Model(inputs, x, name="Xception")
 
-        num_dense = hp.Int("num_dense_layers", 1, 3)
+        num_dense = cast(int, hp.Int("num_dense_layers", 1, 3))
+        classes = cast(int, self.classes)  # check_image_arguments: include_top needs classes
         dropout_rate = hp.Float("dropout_rate", 0.0, 0.6, step=0.1, default=0.5)
         use_bn = hp.Choice("dense_use_bn", [True, False])
         for _ in range(num_dense):
-            x = _dense(x, self.classes, activation, batchnorm=use_bn, dropout_rate=dropout_rate)
+            x = _dense(x, classes, activation, batchnorm=use_bn, dropout_rate=dropout_rate)
         outputs = layers.Dense(self.classes, activation="softmax")(x)
         model = keras.Model(inputs, outputs, name="Xception")
         model.compile(
@@ -112,7 +115,7 @@ def _residual(x: Any, filters: int, kernel_size: int, activation: str, downsampl
     return layers.add([x, shortcut])
 
 
-def _dense(x: Any, units: int, activation: str, batchnorm: bool, dropout_rate: float) -> Any:
+def _dense(x: Any, units: int, activation: str, batchnorm: bool, dropout_rate: float | None) -> Any:
     if activation == "selu":
         x = layers.Dense(units, **_SELU)(x)
     else:
