@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hyperknob.objective import objective_from_config
@@ -11,8 +11,9 @@ from hyperknob.samplers import Sampler
 from hyperknob.schedulers import Pruner, sampler_from_config
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.storage import Storage, open_storage
+from hyperknob.study.callbacks import StudyCallback
 from hyperknob.study.loop import adapt_objective
-from hyperknob.study.settings import StudySettings
+from hyperknob.study.settings import StudySettings, check_run_arguments
 from hyperknob.study.study import Study
 
 __all__ = ["adapt_objective", "create_study", "load_study", "optimize"]
@@ -88,9 +89,13 @@ def load_study(
 
 def optimize(
     func: Callable[..., Any], /, n_trials: int | None = None, timeout: float | None = None, *, verbose: int = 1,
-    max_trials: int | None = None, **study_kwargs: Any,
+    max_trials: int | None = None, n_workers: int = 1, devices_per_worker: int | None = None,
+    callbacks: Sequence[StudyCallback] = (), **study_kwargs: Any,
 ) -> Study:
     """One call: create (or resume) a study with ``create_study(**study_kwargs)`` and run ``func(hp)``
-    (or ``func(hp, trial)``) on it; returns the study."""
+    (or ``func(hp, trial)``) on it, in ``n_workers`` processes if asked (``Study.optimize``);
+    returns the study."""
+    check_run_arguments(n_trials, timeout, n_workers, max_trials)
     study = create_study(max_trials=max_trials, **study_kwargs)
-    return study.optimize(func, n_trials=n_trials, timeout=timeout, verbose=verbose)
+    return study.optimize(func, n_trials=n_trials, timeout=timeout, verbose=verbose, n_workers=n_workers,
+                          devices_per_worker=devices_per_worker, callbacks=callbacks)

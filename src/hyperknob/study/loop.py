@@ -20,6 +20,7 @@ from hyperknob.study.callbacks import StudyCallback
 from hyperknob.study.display import default_callbacks
 from hyperknob.study.heartbeat import Heartbeat
 from hyperknob.study.parallel import optimize_in_workers
+from hyperknob.study.settings import check_run_arguments
 from hyperknob.study.trial import Trial
 from hyperknob.study.workers import new_worker_id, release_worker
 
@@ -60,6 +61,7 @@ def optimize(
     devices_per_worker: int | None = None,
 ) -> None:
     """``Study.optimize``: run ``func`` on trial after trial, here or in ``n_workers`` processes."""
+    check_run_arguments(n_trials, timeout, n_workers, max_trials)
     if max_trials is not None:
         study.settings.max_trials = max_trials
         study.storage.update_study_config(study.study_id, lambda c: {**c, "max_trials": max_trials})

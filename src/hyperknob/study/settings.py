@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from hyperknob.samplers import Sampler
     from hyperknob.schedulers import Pruner
 
-__all__ = ["StudyAddress", "StudySettings"]
+__all__ = ["StudyAddress", "StudySettings", "check_run_arguments"]
 
 
 @dataclasses.dataclass
@@ -57,3 +57,21 @@ class StudyAddress:
     settings: StudySettings
     project_dir: str | None
     pruner: Pruner | None
+
+
+def check_run_arguments(
+    n_trials: object, timeout: object, n_workers: object = 1, max_trials: object = None
+) -> None:
+    """Refuse what would be silently wrong: 2.5 trials run as 3, -1 trials or a negative timeout
+    as none at all."""
+
+    def positive_int(name: str, value: object) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be a positive integer or None, received {value!r}.")
+
+    positive_int("n_trials", n_trials)
+    positive_int("max_trials", max_trials)
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+        raise ValueError(f"n_workers must be a positive integer, received {n_workers!r}.")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds or None, received {timeout!r}.")
