@@ -33,6 +33,7 @@ __all__ = [
     "SearchSpaceTypeError",
     "StorageError",
     "StudyVersionError",
+    "ForeignDatabaseError",
     "TrialNotOwnedError",
     "TrialPruned",
 ]
@@ -72,6 +73,11 @@ class TrialNotOwnedError(StorageError):
 
 class StudyVersionError(StorageError):
     """The study file belongs to another schema version or is not a hyperknob study."""
+
+
+class ForeignDatabaseError(StudyVersionError):
+    """The database is not a hyperknob study (another program's, or not a database at all): it is
+    never written to, and ``overwrite=True`` does not replace it."""
 
 
 class FatalError(HyperknobError):

@@ -45,12 +45,14 @@ def open_storage(storage: str | Storage | None, project_dir: str | None = None, 
 
 
 def _open_project_file(project_dir: str, overwrite: bool) -> Storage:
-    from hyperknob.exceptions import StudyVersionError
+    from hyperknob.exceptions import ForeignDatabaseError, StudyVersionError
     from hyperknob.storage.sql import SQLStorage
 
     url = default_sqlite_url(project_dir)
     try:
         return SQLStorage(url)
+    except ForeignDatabaseError:
+        raise  # another program's file: never replaced
     except StudyVersionError:
         if not overwrite:
             raise

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from hyperknob.exceptions import StorageError
+from hyperknob.exceptions import ForeignDatabaseError, StorageError
 from hyperknob.storage.sql_schema import LIBRARY
 
 __all__ = ["SQLEngine", "WriterQueue", "check_sqlite_file", "create_sql_engine"]
@@ -220,3 +220,42 @@ def check_sqlite_file(path: str) -> None:
         raise StorageError(f"The study folder {folder!r} is not writable. Pass a writable directory= or storage=.")
     if os.path.isdir(path):
         raise StorageError(f"The study path {path!r} is a folder, not a database file.")
+    if os.path.isfile(path) and os.path.getsize(path) > 0:
+        refuse_foreign_sqlite(path)
+
+
+def refuse_foreign_sqlite(path: str) -> None:
+    """Look at an existing file read-only before any connection can write to it (SQLAlchemy's
+    first connection sets WAL mode, which persists in the file): another program's database, or
+    a file that is not a database, is refused unchanged. A hyperknob study of another schema
+    version passes here; the schema check says what to do with it."""
+    import sqlite3
+    import urllib.parse
+
+    uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            library = None
+            if "hyperknob_meta" in tables:
+                row = conn.execute("SELECT value FROM hyperknob_meta WHERE key = 'library'").fetchone()
+                library = row[0] if row else None
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc) or "encrypted" in str(exc):
+            raise ForeignDatabaseError(
+                f"{path} is not a hyperknob study (not an SQLite database). Point directory/project_name or "
+                "storage= somewhere else, or remove the file yourself; hyperknob never writes into it."
+            ) from exc
+        return  # damaged, locked or unreadable here: the engine's own opening reports it
+    # sqlite_* tables are SQLite's own (sqlite_sequence for AUTOINCREMENT, sqlite_stat1 ...).
+    others = sorted(t for t in tables if not t.startswith(("hyperknob_", "sqlite_")))
+    if others or (tables and library != LIBRARY):
+        shown = ", ".join(others[:8]) or f"library={library!r}"
+        raise ForeignDatabaseError(
+            f"{path} is not a hyperknob study: it holds other tables ({shown}). Use another "
+            "directory/project_name or storage URL; hyperknob never writes into it, and overwrite=True "
+            "does not replace it."
+        )

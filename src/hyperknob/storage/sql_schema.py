@@ -214,7 +214,7 @@ def init_schema(conn: Any, postgres: bool, safe_url: str) -> None:
                 "(which replaces a project's own study.db file; a storage URL you named is never replaced)."
             )
         return
-    foreign = sorted(t for t in tables if not t.startswith("hyperknob_"))
+    foreign = sorted(t for t in tables if not t.startswith(("hyperknob_", "sqlite_")))
     if foreign:
         raise StudyVersionError(
             f"{safe_url} is not a hyperknob study: it holds other tables ({', '.join(foreign[:8])}). "
