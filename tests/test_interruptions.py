@@ -75,3 +75,47 @@ def test_worker_deaths_have_their_own_limit(tmp_path):
         assert trial.number == 0 and trial.run_count == runs
         _die(study)
     assert study.ask().number == 1 and "5 runs" in study.trials[0].message
+
+
+def test_a_frozen_worker_on_this_host_loses_its_trial_after_the_grace_period(tmp_path):
+    """SIGSTOP: the process lives but its heartbeat stops; after the grace period its trial is
+    another worker's, and the late result of the frozen one is refused."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from hyperknob._types import FrozenTrial, TrialStatus
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        os.kill(child.pid, signal.SIGSTOP)
+        worker = f"{workers.HOST}:{child.pid}:{workers._start_time(child.pid)}-abc"
+        trial = FrozenTrial(study_id=1, number=0, trial_id="0", status=TrialStatus.RUNNING, values={},
+                            worker=worker, heartbeat=time.time() - 10)
+        assert not workers.is_orphan(trial, grace=30)  # silent for less than the grace period
+        assert workers.is_orphan(trial, grace=4)  # alive, but silent for longer: abandoned
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_worker_whose_trial_was_taken_over_goes_on_with_the_next(tmp_path):
+    slow = hk.create_study(str(tmp_path), "p", algorithm="random", seed=0)
+    other = hk.create_study(str(tmp_path), "p", algorithm="random", seed=0)
+    taken = []
+
+    def objective(hp):
+        hp.Float("x", 0.0, 1.0)
+        if not taken:
+            # While this trial runs, another worker takes it over (as after a freeze past the grace period).
+            workers.release_worker(slow.worker)
+            taken.append(other.ask())
+        return 1.0
+
+    slow.optimize(objective, n_trials=2, verbose=0)  # the first tell is refused; it goes on
+    other.tell(taken[0], 0.5)
+    trials = slow.trials
+    assert [t.status for t in trials] == [hk.TrialStatus.COMPLETED] * len(trials) and len(trials) >= 2
+    assert trials[0].score == 0.5  # the worker that took it over finished it

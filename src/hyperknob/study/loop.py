@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hyperknob._types import FrozenTrial, TrialStatus
+from hyperknob.exceptions import TrialNotOwnedError
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.study.callbacks import StudyCallback
 from hyperknob.study.display import default_callbacks
@@ -131,6 +132,11 @@ def run_loop(
                     if not trial.status.is_finished:
                         _leave_to_run_again(study, trial)
                     raise
+                except TrialNotOwnedError as exc:
+                    # Taken over while this worker was silent (frozen, suspended): the trial is the
+                    # other worker's now, and this one goes on with the next.
+                    logger.warning("Trial %s: %s Going on with the next trial.", trial.trial_id, exc)
+                    continue
             for cb in callbacks:
                 cb.on_trial_end(study, trial, frozen)
             if frozen.status != TrialStatus.INVALID:

@@ -70,20 +70,23 @@ def _pid_alive(pid: int) -> bool:
 
 def is_orphan(trial: FrozenTrial, grace: float | None = None, now: float | None = None) -> bool:
     """Whether ``trial``'s worker is gone: dead on this host, or silent for longer than ``grace``
-    seconds (its last heartbeat) when it runs elsewhere."""
+    seconds (its last heartbeat) on any host. A live process that stopped beating (frozen by
+    SIGSTOP, stuck in a debugger, swapped out) has abandoned its trial as surely as a dead one: the
+    trial runs again, and the late worker's result is refused (its writes are owner-checked)."""
     worker = trial.worker or ""
     parts = worker.rsplit(":", 2)
+    silent = grace is not None and trial.heartbeat is not None and (
+        (time.time() if now is None else now) - trial.heartbeat > grace
+    )
     if len(parts) != 3 or parts[0] != HOST:
-        if grace is None or trial.heartbeat is None:
-            return False
-        return (time.time() if now is None else now) - trial.heartbeat > grace
+        return silent
     try:
         pid = int(parts[1])
     except ValueError:
         return False
     if pid == os.getpid():
         return worker not in LIVE_WORKERS
-    if not _pid_alive(pid):
+    if not _pid_alive(pid) or silent:
         return True
     started, _, _ = parts[2].partition("-")
     start = _start_time(pid)
