@@ -54,7 +54,15 @@ class SQLEngine:
 def create_sql_engine(url: str, engine_kwargs: Mapping[str, Any] | None = None) -> SQLEngine:
     """The engine for ``url`` with hyperknob's defaults; ``engine_kwargs`` override them."""
     kwargs = dict(engine_kwargs or {})
-    parsed = sa.engine.make_url(url)
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        shown = url if "@" not in url else url.partition("://")[0] + "://..."
+        raise StorageError(
+            f"{shown!r} is not a storage URL. Pass a SQLAlchemy URL (sqlite:///path/to/study.db, "
+            "postgresql+psycopg://user@host/database), ':memory:', or leave storage out for a study file "
+            "under directory/project_name."
+        ) from None
     safe_url = parsed.render_as_string(hide_password=True)
     sqlite = parsed.get_backend_name() == "sqlite"
     memory = sqlite and parsed.database in (None, "", ":memory:")
@@ -89,7 +97,13 @@ def create_sql_engine(url: str, engine_kwargs: Mapping[str, Any] | None = None) 
         raise StorageError(
             f"Cannot open storage {safe_url!r}: its database driver {exc.name!r} is not installed. Fix: {hint}."
         ) from exc
-    except Exception as exc:  # a malformed URL or an unknown dialect
+    except sa.exc.NoSuchModuleError as exc:
+        backend = parsed.get_backend_name()
+        hint = " PostgreSQL's scheme is postgresql+psycopg://." if backend == "postgres" else ""
+        raise StorageError(
+            f"Cannot open storage {safe_url!r}: SQLAlchemy knows no database kind {parsed.drivername!r}.{hint}"
+        ) from exc
+    except Exception as exc:  # a malformed URL
         raise StorageError(f"Cannot open storage {safe_url!r}: {exc}") from exc
     if sqlite:
         configure_sqlite(engine)

@@ -113,6 +113,16 @@ def translate_errors(safe_url: str) -> Iterator[None]:
             raise StorageError(
                 f"Cannot write the study at {safe_url}: {text}. Pass a writable directory= or storage=."
             ) from exc
+        if "malformed" in text or "disk I/O error" in text:
+            raise StorageError(
+                f"The study file {safe_url} is damaged ({text}). Restore it from a backup, or start a new "
+                "study (overwrite=True or another project_name); the trials it holds cannot be read safely."
+            ) from exc
+        if "database or disk is full" in text or "No space left" in text:
+            raise StorageError(
+                f"The disk holding {safe_url} is full ({text}). Free some space and run the search again: "
+                "the trials completed before are kept."
+            ) from exc
         raise
 
 

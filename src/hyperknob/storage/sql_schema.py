@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hyperknob._types import FrozenTrial, MetricPoint, TrialStatus
-from hyperknob.exceptions import StudyVersionError
+from hyperknob.exceptions import StorageError, StudyVersionError
 from hyperknob.storage.base import SCHEMA_VERSION, dumps
 
 __all__ = [
@@ -121,17 +121,31 @@ def _metrics_to_json(metrics: Mapping[str, Sequence[MetricPoint]]) -> str:
     return dumps({name: [[p.step, p.value] for p in points] for name, points in metrics.items()})
 
 
+def _json(row: Mapping[Any, Any], column: str, empty: str | None = None) -> Any:
+    """A JSON cell of a trial's row; a cell that does not parse is named, with the trial."""
+    text = row[column] or empty
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise StorageError(
+            f"Study {row['study_id']}, trial {row['number']}: its {column} cell is damaged ({exc}); it is not "
+            "JSON that hyperknob wrote. Restore the study from a backup, or start a new one."
+        ) from exc
+
+
 def row_to_trial(row: Mapping[Any, Any]) -> FrozenTrial:
     metrics = {
         name: tuple(MetricPoint(int(s), float(v) if v is not None else float("nan")) for s, v in points)
-        for name, points in json.loads(row["metrics"] or "{}").items()
+        for name, points in _json(row, "metrics", "{}").items()
     }
     return FrozenTrial(
         study_id=row["study_id"],
         number=row["number"],
         trial_id=row["trial_id"],
         status=TrialStatus(row["status"]),
-        values=json.loads(row["hp_values"]),
+        values=_json(row, "hp_values"),
         metrics=metrics,
         score=row["score"],
         best_step=row["best_step"],
@@ -141,8 +155,8 @@ def row_to_trial(row: Mapping[Any, Any]) -> FrozenTrial:
         datetime_start=row["datetime_start"],
         datetime_complete=row["datetime_complete"],
         heartbeat=row["heartbeat"],
-        user_attrs=json.loads(row["user_attrs"] or "{}"),
-        space=json.loads(row["space"]) if row["space"] else None,
+        user_attrs=_json(row, "user_attrs", "{}"),
+        space=_json(row, "space"),
     )
 
 
@@ -203,7 +217,13 @@ def init_schema(conn: Any, postgres: bool, safe_url: str) -> None:
                 f"{safe_url} was not written by hyperknob (library={meta.get('library')!r}). "
                 "Use another directory/project_name or storage URL."
             )
-        version = int(meta.get("schema_version", "-1"))
+        try:
+            version = int(meta.get("schema_version", "-1"))
+        except ValueError:
+            raise StudyVersionError(
+                f"{safe_url} holds schema version {meta.get('schema_version')!r}, which is not a number: the "
+                "file was altered outside hyperknob. Restore it from a backup, or start a new study."
+            ) from None
         if version != SCHEMA_VERSION:
             newer = version > SCHEMA_VERSION
             raise StudyVersionError(
