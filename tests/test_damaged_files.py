@@ -51,3 +51,26 @@ def test_a_schema_version_that_is_not_a_number_is_refused_clearly(tmp_path):
     conn.close()
     with pytest.raises(StorageError, match="schema version 'two'"):
         hk.load_study(str(tmp_path), "p")
+
+
+def test_check_and_recover_a_damaged_study(tmp_path, capsys):
+    from hyperknob.cli import main
+
+    path = _study_file(tmp_path, trials=6)
+    ids = [t.trial_id for t in hk.load_study(str(tmp_path), "p").trials]
+    assert main(["check", str(tmp_path / "p")]) == 0 and capsys.readouterr().out.strip().endswith("ok")
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE hyperknob_trials SET metrics = '[' WHERE number = 2")
+    conn.close()
+    before = path.read_bytes()
+    assert main(["check", str(tmp_path / "p")]) == 1
+    out = capsys.readouterr().out
+    assert "trial 2: damaged metrics" in out and "recover" in out
+    assert main(["recover", str(tmp_path / "p"), "--to", str(tmp_path / "q")]) == 0
+    assert path.read_bytes() == before  # the damaged file is only read
+    recovered = hk.load_study(project_name="p", storage=f"sqlite:///{tmp_path / 'q' / 'study.db'}")
+    assert [t.trial_id for t in recovered.trials] == ids  # each keeps its number and id (and checkpoints)
+    assert [t.status for t in recovered.trials].count(hk.TrialStatus.FAILED) == 1
+    assert "could not be read" in recovered.trials[2].message
+    recovered.optimize(lambda hp: hp.Float("x", 0.0, 1.0), n_trials=2, verbose=0)  # it goes on
+    assert len(recovered.trials) == 8 and recovered.trials[-1].trial_id not in ids

@@ -301,6 +301,41 @@ def _reading(parser: argparse.ArgumentParser, json_flag: bool = True) -> None:
         parser.add_argument("--json", action="store_true", help="JSON for scripts instead of a table")
 
 
+# --- damaged studies ----------------------------------------------------------------------------
+def _study_file(args: argparse.Namespace) -> str:
+    directory, project = _split_project(args)
+    return os.path.join(directory, project, "study.db")
+
+
+def _say_report(report: Any) -> None:
+    for name, count in report.studies.items():
+        print(printable(f"study {name!r}: {count} readable trials"))
+    for problem in report.problems:
+        print(printable(f"problem: {problem}"))
+    for line in report.unreadable:
+        print(printable(f"unreadable: {line}"))
+
+
+def check(args: argparse.Namespace) -> int:
+    """Read a study file without writing to it: integrity, schema, every trial."""
+    from hyperknob.storage.sqlite_repair import check_study_file
+
+    report = check_study_file(_study_file(args))
+    _say_report(report)
+    print("ok" if report.ok else f"damaged: see above; `hyperknob recover {args.project} --to NEW` copies what reads")
+    return 0 if report.ok else 1
+
+
+def recover(args: argparse.Namespace) -> int:
+    """Copy every readable trial of a damaged study into a new project folder."""
+    from hyperknob.storage.sqlite_repair import recover_study_file
+
+    report = recover_study_file(_study_file(args), args.to)
+    _say_report(report)
+    print(printable(f"recovered {sum(report.studies.values())} trials into {os.path.join(args.to, 'study.db')}"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hyperknob", description="hyperknob: hyperparameter tuning.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -354,6 +389,15 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
     w.add_argument("--quiet", action="store_true")
     w.set_defaults(run=worker)
+    c = commands.add_parser("check", help="read a study file without writing to it: integrity, schema, every trial")
+    c.add_argument("project")
+    c.add_argument("--directory", default=".")
+    c.set_defaults(run=check)
+    rc = commands.add_parser("recover", help="copy every readable trial of a damaged study into a new folder")
+    rc.add_argument("project")
+    rc.add_argument("--to", required=True, help="the new project folder (must not hold a study.db)")
+    rc.add_argument("--directory", default=".")
+    rc.set_defaults(run=recover)
     return parser
 
 
