@@ -119,3 +119,37 @@ def test_a_worker_whose_trial_was_taken_over_goes_on_with_the_next(tmp_path):
     trials = slow.trials
     assert [t.status for t in trials] == [hk.TrialStatus.COMPLETED] * len(trials) and len(trials) >= 2
     assert trials[0].score == 0.5  # the worker that took it over finished it
+
+
+def test_a_trial_past_its_time_limit_fails_and_the_search_goes_on(tmp_path):
+    import time
+
+    def objective(hp):
+        x = hp.Float("x", 0.0, 1.0)
+        if len(study.trials) == 1:  # the first trial hangs
+            time.sleep(30)
+        return x
+
+    study = hk.create_study(str(tmp_path), "p", algorithm="random", seed=0, trial_timeout=0.5)
+    study.optimize(objective, n_trials=3, verbose=0)
+    statuses = [t.status for t in study.trials]
+    assert statuses == [hk.TrialStatus.FAILED, hk.TrialStatus.COMPLETED, hk.TrialStatus.COMPLETED]
+    assert "trial_timeout=0.5" in study.trials[0].message
+    with pytest.raises(ValueError, match="trial_timeout"):
+        hk.create_study(str(tmp_path), "q", trial_timeout=-1)
+
+
+def test_the_tuner_door_takes_a_trial_timeout(tmp_path):
+    import time
+
+    class Slow(hk.RandomSearch):
+        def run_trial(self, trial, *args, **kwargs):
+            x = trial.hyperparameters.Float("x", 0.0, 1.0)
+            if trial.trial_id.endswith("0"):
+                time.sleep(30)
+            return x
+
+    tuner = Slow(objective="loss", max_trials=2, directory=str(tmp_path), project_name="t", trial_timeout=0.5)
+    tuner.search(verbose=0)
+    trials = tuner.study.trials
+    assert [t.status for t in trials] == [hk.TrialStatus.FAILED, hk.TrialStatus.COMPLETED]

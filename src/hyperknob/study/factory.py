@@ -32,6 +32,7 @@ def create_study(
     max_retries_per_trial: int = 0,
     max_consecutive_failed_trials: int | None = 3,
     max_worker_deaths_per_trial: int = 3,
+    trial_timeout: float | None = None,
     tune_new_entries: bool = True,
     allow_new_entries: bool = True,
     overwrite: bool = False,
@@ -48,6 +49,7 @@ def create_study(
     ``samplers.auto``), ``"gp"``, ``"tpe"``, ``"random"``, ``"grid"``, a schedule or a Sampler.
     A trial whose worker dies (killed, out of memory) runs again up to
     ``max_worker_deaths_per_trial`` times in all; ``max_retries_per_trial`` counts exceptions.
+    ``trial_timeout`` (seconds) stops a trial that runs longer and records it FAILED.
     """
     project_name = project_name or "untitled_project"
     project_dir = os.path.join(directory or ".", project_name)
@@ -57,6 +59,7 @@ def create_study(
         max_retries_per_trial=max_retries_per_trial,
         max_consecutive_failed_trials=max_consecutive_failed_trials,
         max_worker_deaths_per_trial=max_worker_deaths_per_trial,
+        trial_timeout=trial_timeout,
         tune_new_entries=tune_new_entries,
         allow_new_entries=allow_new_entries,
         heartbeat_interval=heartbeat_interval,

@@ -22,6 +22,7 @@ class StudySettings:
     # Runs of one trial that may end with its worker's death (a kill, an OOM, a lost machine) before
     # it is recorded FAILED; independent of max_retries_per_trial, which counts exceptions.
     max_worker_deaths_per_trial: int = 3
+    trial_timeout: float | None = None  # seconds one trial's code may run (study/time_limit.py)
     tune_new_entries: bool = True
     allow_new_entries: bool = True
     heartbeat_interval: float | None = None  # None: the study's stored setting (30 s when new)
@@ -36,6 +37,9 @@ class StudySettings:
             raise ValueError(f"max_trials must be a positive integer or None, received {self.max_trials!r}.")
         if not isinstance(self.max_retries_per_trial, int) or self.max_retries_per_trial < 0:
             raise ValueError(f"max_retries_per_trial must be an integer >= 0, received {self.max_retries_per_trial!r}.")
+        limit_s = self.trial_timeout
+        if limit_s is not None and (isinstance(limit_s, bool) or not isinstance(limit_s, (int, float)) or limit_s <= 0):
+            raise ValueError(f"trial_timeout must be a positive number of seconds or None, received {limit_s!r}.")
         deaths = self.max_worker_deaths_per_trial
         if isinstance(deaths, bool) or not isinstance(deaths, int) or deaths < 1:
             raise ValueError(f"max_worker_deaths_per_trial must be an integer >= 1, received {deaths!r}.")

@@ -51,6 +51,7 @@ from hyperknob.study.outcomes import (
 from hyperknob.study.results import UnusableResultError, convert_results, record_results, score_from_history
 from hyperknob.study.settings import StudyAddress, StudySettings
 from hyperknob.study.space_state import StudySpace
+from hyperknob.study.time_limit import trial_time_limit
 from hyperknob.study.trial import MetricsTracker, Trial
 from hyperknob.study.workers import is_orphan, new_worker_id
 
@@ -409,7 +410,8 @@ class Study:
     def run_trial(self, trial: Trial, fn: Callable[[Trial], Any]) -> FrozenTrial:
         """Run ``fn(trial)`` and tell its result; an exception ends the trial as ``outcome_of`` says."""
         try:
-            result = fn(trial)
+            with trial_time_limit(self.settings.trial_timeout):
+                result = fn(trial)
         except Exception as exc:
             status, stop_search = outcome_of(exc)
             if stop_search:

@@ -22,6 +22,7 @@ from hyperknob.storage import Storage, open_storage
 from hyperknob.study.display import default_callbacks
 from hyperknob.study.outcomes import message_of, outcome_of
 from hyperknob.study.results import convert_results, record_results
+from hyperknob.study.time_limit import trial_time_limit
 from hyperknob.study.trial import Trial
 from hyperknob.tuners.distributed import distributed_role, wait_for
 from hyperknob.tuners.model_runner import declaration_scope
@@ -45,6 +46,7 @@ class BaseTuner:
         storage: a storage URL (e.g. PostgreSQL) or ``":memory:"`` instead of the SQLite file.
         pruner: stops trials early from their per-epoch reports: ``"median"``,
             ``"successive_halving"`` or a ``Pruner`` (e.g. ``MedianPruner(n_warmup_steps=2)``).
+        trial_timeout: seconds one trial may run; a longer one is stopped and recorded FAILED.
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class BaseTuner:
         tuner_id: str | None = None,
         logger: Any = None,
         pruner: Any = None,
+        trial_timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
         if kwargs:
@@ -81,6 +84,8 @@ class BaseTuner:
             project_dir=self.project_dir,
         )
         self.study.pruner = make_pruner(pruner)
+        self.study.settings.trial_timeout = trial_timeout
+        self.study.settings.validate()
         if not self.study.get_trials():
             self._populate_initial_space()
 
@@ -222,7 +227,8 @@ class BaseTuner:
 
     def _try_run_and_update_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> None:
         try:
-            self._run_and_update_trial(trial, *fit_args, **fit_kwargs)
+            with trial_time_limit(self.study.settings.trial_timeout):
+                self._run_and_update_trial(trial, *fit_args, **fit_kwargs)
             trial.status = TrialStatus.COMPLETED
             trial.message = None
         except Exception as exc:
