@@ -8,7 +8,8 @@ study rebuilds its state from the stored trials alone.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -21,6 +22,25 @@ __all__ = ["IDLE", "Sampler", "TrialKeyCache", "TrialsView"]
 
 # What a sampler returns when it cannot propose now but may later (e.g. waiting for running trials).
 IDLE: Final = "idle"
+
+
+class TriedKeys(AbstractSet[str]):
+    """The tried configurations' keys: the finished prefix's (the study's growing set, shared, not
+    copied) and the rest's. Read it within the proposal that asked for it."""
+
+    def __init__(self, finished: AbstractSet[str], rest: AbstractSet[str]) -> None:
+        self._finished = finished
+        self._rest = rest
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._finished or key in self._rest
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._finished
+        yield from (k for k in self._rest if k not in self._finished)
+
+    def __len__(self) -> int:
+        return len(self._finished) + sum(1 for k in self._rest if k not in self._finished)
 
 
 class TrialKeyCache:
@@ -37,7 +57,7 @@ class TrialKeyCache:
         # trial number -> (the finished trial, space signature, its key)
         self.keys: dict[int, tuple[FrozenTrial, str, str]] = {}
         # space signature -> (k, trials[k - 1], keys of trials[:k]) for an all-finished prefix
-        self.prefixes: dict[str, tuple[int, FrozenTrial, frozenset[str]]] = {}
+        self.prefixes: dict[str, tuple[int, FrozenTrial, set[str]]] = {}
 
 
 class TrialsView:
@@ -59,31 +79,29 @@ class TrialsView:
     def running(self) -> list[FrozenTrial]:
         return [t for t in self.trials if t.status == TrialStatus.RUNNING]
 
-    def tried_keys(self, space: Sequence[HyperParameter]) -> set[str]:
+    def tried_keys(self, space: Sequence[HyperParameter]) -> AbstractSet[str]:
         """Keys of every configuration already proposed, restricted to the parameters of ``space``.
 
         A parameter declared only after a trial ran counts as its default for that trial, where the
         trial's values make it active.
         """
         signature = config_key({hp.name: [hp.default, [c.get_config() for c in hp.conditions]] for hp in space})
-        keys: set[str] = set()
-        start = 0
-        # Resume from the keys of the longest all-finished prefix seen before, when this view holds
-        # the very same trial objects there: a claim on a long study then costs what changed, not
-        # its length.
+        # The keys of the longest all-finished prefix seen before are kept in one set that grows in
+        # place, when this view holds the very same trial objects there: a proposal on a long study
+        # then costs what changed since the last one, not the study's length (no copy of the set).
         memo = self.keys.prefixes.get(signature)
         if memo is not None and memo[0] <= len(self.trials) and self.trials[memo[0] - 1] is memo[1]:
-            start = memo[0]
-            keys = set(memo[2])
+            start, known = memo[0], memo[2]
+        else:
+            start, known = 0, set()
         end = start
         while end < len(self.trials) and self.trials[end].status.is_finished:
-            keys.add(self._key(self.trials[end], space, signature))
+            known.add(self._key(self.trials[end], space, signature))
             end += 1
         if end > start:
-            self.keys.prefixes[signature] = (end, self.trials[end - 1], frozenset(keys))
-        for t in self.trials[end:]:
-            keys.add(self._key(t, space, signature))
-        return keys
+            self.keys.prefixes[signature] = (end, self.trials[end - 1], known)
+        pending = {self._key(t, space, signature) for t in self.trials[end:]}
+        return TriedKeys(known, pending)
 
     def _key(self, t: FrozenTrial, space: Sequence[HyperParameter], signature: str) -> str:
         cached = self.keys.keys.get(t.number)
