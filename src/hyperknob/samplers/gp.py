@@ -5,10 +5,7 @@ Configurations are encoded into the unit cube (``UnitCubeEncoder``). Candidates 
 valid encodings (integers and steps to their grid, one-hot blocks to one category, conditional
 dimensions to absent) before the acquisition is evaluated, so the model never scores a point
 that cannot be run. The losses are standardised and power-transformed (Yeo-Johnson) before the
-fit, so a long tail of bad values does not cost the model its resolution near the optimum, and
-shifted so that the GP's prior mean is their 75th percentile (``_PRIOR_MEAN_QUANTILE``): far from
-every trial the model expects a poor result, not an average one, so the acquisition does not send
-the search to the corners of the box once the best basin is resolved. The
+fit, so a long tail of bad values does not cost the model its resolution near the optimum. The
 acquisition is maximised by multi-start local search: L-BFGS-B in lengthscale-scaled coordinates
 for continuous dimensions, exhaustive sweeps for discrete ones. Pending trials enter as constant
 liars (the mean observed value), so parallel workers spread out. The sampler is pure: everything
@@ -52,15 +49,6 @@ _ALTERNATE_BETA = 2.0  # UCB's weight when it alternates with log EI (measured: 
 # squashed to a constant and the good one stretched faster than quadratically: measured on the
 # suite's mixed problem, that made the GP settle on a plateau in 3 of 10 seeds (1 of 10 with >= 0).
 _YJ_GRID = np.linspace(0.05, 1.95, 20)
-# The GP's prior mean, as a quantile of the warped losses. With the mean (0 after standardising) the
-# few good trials pull the prior below a typical trial, and where the posterior falls back to the
-# prior -- far from every trial, i.e. at the corners of the box -- both log EI and UCB see an
-# average loss with the full prior spread: once the incumbent's basin was resolved, log EI sent
-# 29% of the proposals after start-up of a 5-D interior bowl (tests/samplers/test_gp.py) to the
-# bounds; with the 75th percentile, 3%. On the benchmark's development half (3 seeds) the mean
-# normalised regret went from 0.758/0.461/0.264 to 0.754/0.468/0.249 at 16/32/64 trials (median
-# over seeds; mean over seeds 0.894/0.647/0.322 to 0.867/0.625/0.282): docs/algorithms.md.
-_PRIOR_MEAN_QUANTILE = 0.75
 
 
 def _log1mexp(x: np.ndarray) -> np.ndarray:
@@ -284,8 +272,6 @@ class GPSampler(Sampler):
         if np.ptp(y_obs) == 0.0:
             return self._random.propose(space, view, rng)
         y = warp_losses(y_obs)
-        y = y - np.quantile(y, _PRIOR_MEAN_QUANTILE)  # the GP's prior mean (zero) is a poor trial
-        liar = float(y.mean())
         x = np.where(np.isnan(x_obs), snap.fill, x_obs)
 
         fit_rows = best_and_recent(y, _MAX_FIT)
@@ -294,12 +280,12 @@ class GPSampler(Sampler):
 
         running = view.running()
         if running:
-            # Constant liar: pending configurations count as observed at the mean loss, so the
+            # Constant liar: pending configurations count as observed at the mean, so the
             # acquisition near them collapses and another worker looks elsewhere.
             x_pend = np.array([encoder.encode(t.values) for t in running])
             x_pend = np.where(np.isnan(x_pend), snap.fill, x_pend)
             x_all = np.vstack([x, x_pend])
-            y_all = np.concatenate([y, np.full(len(x_pend), liar)])
+            y_all = np.concatenate([y, np.zeros(len(x_pend))])
             try:
                 gp = GaussianProcess(x_all, y_all, gp.ils, gp.scale, gp.noise)
             except np.linalg.LinAlgError:
