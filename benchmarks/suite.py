@@ -372,6 +372,9 @@ def normalised_table(summary: dict, optimizers: list[str], budgets: list[int]) -
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="start the seeds here instead (more seeds for a run already made; "
+                         "benchmarks/compare_runs.py merges files that share a label)")
     ap.add_argument("--budgets", default="50,100", help="comma-separated trial budgets")
     ap.add_argument("--problems", default=",".join(DEFAULT_PROBLEMS))
     ap.add_argument("--half", choices=["dev", "heldout"],
@@ -411,7 +414,7 @@ def main() -> None:
         problems = chosen(args.problems, PROBLEMS, "problem")
     optimizers = chosen(args.optimizers, OPTIMIZERS, "optimizer")
     budgets = sorted({int(b) for b in args.budgets.split(",") if b})
-    seeds = list(range(args.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     _log(f"{len(problems)} problems x {len(optimizers)} optimisers x {len(seeds)} seeds, "
          f"budgets {budgets} (largest run once, smaller read off its first trials)")
 
