@@ -166,7 +166,9 @@ MLP_SGD = MLP_COMMON + [("float", "momentum", 0.5, 0.999, False), ("choice", "ne
 def _logreg(c):
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=c["C"], fit_intercept=c["fit_intercept"], class_weight=c["class_weight"],
+    # The choice is spelt "none" (a search space holds no None, in KerasTuner either), passed on as None.
+    weight = None if c["class_weight"] == "none" else c["class_weight"]
+    return LogisticRegression(C=c["C"], fit_intercept=c["fit_intercept"], class_weight=weight,
                               tol=c["tol"], max_iter=300)
 
 
@@ -241,7 +243,7 @@ WIDE_PROBLEMS = [
     ("w_mlp_sgd_reg_diabetes", "dev", MLP_SGD, _reg(_mlp("MLPRegressor", "sgd"), "diabetes"),
      "MLPRegressor (SGD with momentum, 30 epochs) on diabetes"),
     ("w_logreg_digits", "dev", [("float", "C", 1e-4, 1e4, True), ("choice", "fit_intercept", BOOL),
-                                ("choice", "class_weight", [None, "balanced"]), ("float", "tol", 1e-6, 1e-2, True)],
+                                ("choice", "class_weight", ["none", "balanced"]), ("float", "tol", 1e-6, 1e-2, True)],
      _clf(_logreg, "digits"), "LogisticRegression on digits, tol nearly dead"),
     ("w_sgd_breast_cancer", "heldout", [("float", "alpha", 1e-7, 1.0, True),
                                         ("choice", "loss", ["hinge", "log_loss", "modified_huber"]),

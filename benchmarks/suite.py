@@ -327,7 +327,7 @@ def markdown(summary: dict, optimizers: list[str], budgets: list[int]) -> str:
         lines.append("")
         lines.append("Mean rank of the median regret over problems (1 = best; ties share):")
         ranks: dict = {o: [] for o in optimizers}
-        for pname, s in summary.items():
+        for s in summary.values():
             rows = s["budgets"].get(b, {})
             for o in rows:
                 ranks[o].append(1 + sum(rows[p]["median"] < rows[o]["median"] for p in rows))
@@ -424,7 +424,7 @@ def main() -> None:
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
         results = pool.map(lambda po: run_child(po[1], po[0], seeds, max(budgets), args.timeout),
                            pairs)
-        for (pname, o), runs in zip(pairs, results):
+        for (pname, o), runs in zip(pairs, results, strict=True):
             raw.setdefault(pname, {})[o] = runs
     summary = summarise(raw, problems, optimizers, budgets)
     table = markdown(summary, optimizers, budgets)

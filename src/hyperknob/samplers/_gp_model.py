@@ -37,7 +37,8 @@ def _sq_dist(a: np.ndarray, b: np.ndarray, ils: np.ndarray) -> np.ndarray:
     w = np.sqrt(ils)
     a, b = a * w, b * w
     r2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
-    return np.maximum(r2, 0.0)
+    out: np.ndarray = np.maximum(r2, 0.0)
+    return out
 
 
 def _matern(r2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,7 +163,9 @@ def fit_gp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, restarts: int
     starts = [np.concatenate([np.zeros(d), [0.0, math.log(1e-2)]])]
     for _ in range(restarts - 1):
         starts.append(
-            np.concatenate([rng.uniform(math.log(0.1), math.log(10.0), d), [0.0, rng.uniform(math.log(1e-4), math.log(0.1))]])
+            np.concatenate([
+                rng.uniform(math.log(0.1), math.log(10.0), d), [0.0, rng.uniform(math.log(1e-4), math.log(0.1))],
+            ])
         )
     best_theta, best_value = _minimise(_neg_objective, starts, bounds, x, y)
     if d > 2:  # with two dimensions it gained nothing on Branin and sent 1 of 20 seeds to a boundary

@@ -54,7 +54,8 @@ _YJ_GRID = np.linspace(0.05, 1.95, 20)
 def _log1mexp(x: np.ndarray) -> np.ndarray:
     """log(1 - exp(x)) for x < 0, accurately."""
     x = np.minimum(x, -1e-300)
-    return np.where(x > -math.log(2.0), np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
+    out: np.ndarray = np.where(x > -math.log(2.0), np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
+    return out
 
 
 def log_h(z: np.ndarray) -> np.ndarray:
@@ -106,7 +107,8 @@ def warp_losses(y: np.ndarray) -> np.ndarray:
     best = warped[int(np.argmax(llf))]
     if not np.all(np.isfinite(best)):
         return y
-    return (best - best.mean()) / best.std()
+    scaled: np.ndarray = (best - best.mean()) / best.std()
+    return scaled
 
 
 class _Snapper:
@@ -127,7 +129,7 @@ class _Snapper:
             if isinstance(hp, Float) and hp.step is None and count is None:
                 self.parts.append((hp, where, "cont", None))
             elif count is not None and count <= _MAX_GRID:
-                grid = list(hp.grid_values())
+                grid = list(hp.grid_values() or ())
                 pos = np.array([hp.to_unit(v) for v in grid])
                 order = np.argsort(pos, kind="stable")
                 self.parts.append((hp, where, "grid", (grid, pos[order], order)))
@@ -191,7 +193,7 @@ class _Snapper:
         return out
 
     @staticmethod
-    def _condition(cond: Any, values: dict, m: int) -> np.ndarray:
+    def _condition(cond: Any, values: dict[str, Any], m: int) -> np.ndarray:
         match = np.zeros(m, dtype=bool)
         for rows, hp, kind, data, index in values.get(cond.name, []):
             if kind in ("cat", "grid"):
@@ -265,7 +267,7 @@ class GPSampler(Sampler):
         snap = _Snapper(space, encoder)
 
         x_obs = np.array([encoder.encode(t.values) for t in finished])
-        y_obs = np.array([float(t.score) for t in finished])
+        y_obs = np.array([t.score for t in finished], dtype=float)  # finished: every score is finite
         if view.direction == "max":
             y_obs = -y_obs
         x_obs, y_obs = self._cap(x_obs, y_obs)
@@ -331,7 +333,8 @@ class GPSampler(Sampler):
         mean, std = gp.predict(filled)
         if ucb:
             return -mean + self.beta * std
-        return np.log(std) + log_h((best - mean) / std)
+        value: np.ndarray = np.log(std) + log_h((best - mean) / std)
+        return value
 
     def _acq_grad(self, gp: GaussianProcess, x: np.ndarray, best: float, ucb: bool) -> tuple[np.ndarray, np.ndarray]:
         mean, std, d_mean, d_std = gp.predict_with_grad(x)

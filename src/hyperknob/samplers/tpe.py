@@ -70,7 +70,7 @@ class _Dim:
         self.hp = hp
         self.index = index
         self.is_cat = is_categorical(hp)
-        self.choices: tuple[Any, ...] = tuple(hp.grid_values()) if self.is_cat else ()
+        self.choices: tuple[Any, ...] = tuple(hp.grid_values() or ()) if self.is_cat else ()
         # Uniform bins on the unit scale (stepped numbers, linear ints, ordered choices): the kernel
         # mass of a bin is integrated. 0: continuous (a log-scaled int without step is snapped only).
         self.bins = 0
@@ -146,14 +146,16 @@ class _Mixture:
         else:
             # Univariate: only the trials in which this dim was active (and the prior) vote on it.
             w = np.where(self.observed[:, j], self.weights, 0.0)
-        return w / w.sum()
+        normalised: np.ndarray = w / w.sum()
+        return normalised
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         d = len(self.dims)
         out = np.empty((size, d))
-        shared = rng.choice(len(self.weights), size=size, p=self._component_weights(None)) if self.multivariate else None
+        n = len(self.weights)
+        shared = rng.choice(n, size=size, p=self._component_weights(None)) if self.multivariate else None
         for j, dim in enumerate(self.dims):
-            comp = shared if shared is not None else rng.choice(len(self.weights), size=size, p=self._component_weights(j))
+            comp = shared if shared is not None else rng.choice(n, size=size, p=self._component_weights(j))
             if dim.is_cat:
                 p = self.cat_p[j][comp]
                 u = rng.random(size)
@@ -186,14 +188,17 @@ class _Mixture:
         dim = self.dims[j]
         xj = np.nan_to_num(xj, nan=0.5)
         if dim.is_cat:
-            return self.cat_logp[j][:, xj.astype(int)].T
+            cat: np.ndarray = self.cat_logp[j][:, xj.astype(int)].T
+            return cat
         mu, sigma, log_z = self.mu[None, :, j], self.sigma[None, :, j], self.log_z[None, :, j]
         if dim.bins:
             idx = np.clip(np.floor(xj * dim.bins), 0, dim.bins - 1)[:, None]
             a, b = (idx / dim.bins - mu) / sigma, ((idx + 1) / dim.bins - mu) / sigma
-            return _log_diff_ndtr(a, b) - log_z
+            mass: np.ndarray = _log_diff_ndtr(a, b) - log_z
+            return mass
         z = (xj[:, None] - mu) / sigma
-        return -0.5 * z * z - np.log(sigma) - _LOG_SQRT_2PI - log_z
+        density: np.ndarray = -0.5 * z * z - np.log(sigma) - _LOG_SQRT_2PI - log_z
+        return density
 
 
 def _log_diff_ndtr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -204,14 +209,16 @@ def _log_diff_ndtr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     lb, la = log_ndtr(b2), log_ndtr(a2)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = lb + np.log1p(-np.exp(np.minimum(la - lb, 0.0)))
-    return np.maximum(np.nan_to_num(out, nan=-700.0, neginf=-700.0), -700.0)
+    clipped: np.ndarray = np.maximum(np.nan_to_num(out, nan=-700.0, neginf=-700.0), -700.0)
+    return clipped
 
 
 def _logsumexp(a: np.ndarray) -> np.ndarray:
     top = np.max(a, axis=1, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(divide="ignore"):
-        return np.log(np.sum(np.exp(a - top), axis=1)) + top[:, 0]
+        total: np.ndarray = np.log(np.sum(np.exp(a - top), axis=1)) + top[:, 0]
+        return total
 
 
 class TPESampler(Sampler):
@@ -262,7 +269,9 @@ class TPESampler(Sampler):
         return self.n_startup_trials
 
     # --- the model ------------------------------------------------------------------------------
-    def _encode(self, trial: FrozenTrial, dims: list[_Dim], by_index: dict[int, int], space: Sequence[HyperParameter]) -> np.ndarray:
+    def _encode(
+        self, trial: FrozenTrial, dims: list[_Dim], by_index: dict[int, int], space: Sequence[HyperParameter]
+    ) -> np.ndarray:
         row = np.full(len(dims), np.nan)
         used: set[str] = set()
         values = trial.values
@@ -276,7 +285,9 @@ class TPESampler(Sampler):
             row[j] = dims[j].encode(values[hp.name])
         return row
 
-    def _rows(self, trials: Sequence[FrozenTrial], dims: list[_Dim], space: Sequence[HyperParameter], cache: bool) -> np.ndarray:
+    def _rows(
+        self, trials: Sequence[FrozenTrial], dims: list[_Dim], space: Sequence[HyperParameter], cache: bool
+    ) -> np.ndarray:
         by_index = {dim.index: j for j, dim in enumerate(dims)}
         key = tuple(space)
         if key != self._cache_space:
@@ -339,7 +350,9 @@ class TPESampler(Sampler):
         # Every candidate was tried already (a small or nearly exhausted finite space).
         return self._random.propose(space, view, rng)
 
-    def _decode(self, x: np.ndarray, dims: list[_Dim], space: Sequence[HyperParameter]) -> tuple[list[dict[str, Any]], np.ndarray]:
+    def _decode(
+        self, x: np.ndarray, dims: list[_Dim], space: Sequence[HyperParameter]
+    ) -> tuple[list[dict[str, Any]], np.ndarray]:
         """Configurations from candidate rows, which dims each one activates, and ``x`` snapped to
         the values actually proposed (so a stepped or integer value is scored as itself)."""
         by_id = {id(dim.hp): j for j, dim in enumerate(dims)}
