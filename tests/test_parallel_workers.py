@@ -113,13 +113,14 @@ def test_a_silent_worker_on_another_machine_is_taken_over_after_the_grace_period
     assert is_orphan(foreign(now - 11), grace=10, now=now)
     assert not is_orphan(foreign(now - 1e6), grace=None, now=now)  # no grace: never judged from afar
     assert not is_orphan(foreign(None), grace=10, now=now)
-    # On this host the process table decides, whatever the heartbeat says: a live process keeps
-    # its trial even when silent.
+    # On this host a live process keeps its trial while it beats, and loses it once silent past
+    # the grace period (frozen by SIGSTOP, say: #22), like a worker on another machine.
     parent = os.getppid()
     from hyperknob.study.workers import _start_time
 
     alive = f"{HOST}:{parent}:{_start_time(parent)}-abc"
-    assert not is_orphan(foreign(now - 1e6, worker=alive), grace=10, now=now)
+    assert not is_orphan(foreign(now - 5, worker=alive), grace=10, now=now)
+    assert is_orphan(foreign(now - 1e6, worker=alive), grace=10, now=now)
 
 
 def test_heartbeats_keep_a_long_trial_alive_and_stop_when_it_ends(tmp_path):
