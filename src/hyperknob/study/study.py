@@ -53,6 +53,7 @@ from hyperknob.study.settings import StudyAddress, StudySettings
 from hyperknob.study.space_state import StudySpace
 from hyperknob.study.time_limit import trial_time_limit
 from hyperknob.study.trial import MetricsTracker, Trial
+from hyperknob.study.trial_limits import fit_metrics, fit_user_attrs
 from hyperknob.study.workers import is_orphan, new_worker_id
 
 __all__ = ["Study", "StudyAddress", "StudySettings"]
@@ -376,6 +377,12 @@ class Study:
                 k: v for k, v in trial.hyperparameters.values.items() if isinstance(k, str) and storable(v)
             }
             trial.user_attrs = {}
+        trial.user_attrs, attrs_note = fit_user_attrs(trial.user_attrs)
+        metrics, metrics_note = fit_metrics(trial.metrics.to_points(), self.objective.name, trial.best_step)
+        notes = [note for note in (attrs_note, metrics_note) if note]
+        if notes:
+            logger.warning("Trial %s: %s", trial.trial_id, " ".join(notes))
+            message = "\n".join([message, *notes] if message else notes)
         message = stored_message(message)
         try:
             self.update_space(trial.hyperparameters)
@@ -386,7 +393,7 @@ class Study:
                 owner=trial._worker,
                 status=status,
                 values=dict(trial.hyperparameters.values),
-                metrics=trial.metrics.to_points(),
+                metrics=metrics,
                 score=None if trial.score is None else float(trial.score),
                 best_step=trial.best_step,
                 message=message,
