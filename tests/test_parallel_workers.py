@@ -71,6 +71,24 @@ def test_a_failing_worker_fails_the_call(tmp_path):
         study.optimize(objective, n_trials=4, n_workers=2, verbose=0)
 
 
+def test_a_worker_killed_by_a_signal_is_named_with_the_signal_and_its_trial_runs_again(tmp_path):
+    def objective(hp):
+        x = hp.Float("x", 0, 1)
+        if not os.path.exists(tmp_path / "killed"):
+            (tmp_path / "killed").touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return x
+
+    study = hk.create_study(str(tmp_path), "k", seed=0)
+    with pytest.raises(FatalRuntimeError, match=r"1 of 2 workers failed: hyperknob-worker-\d was killed by SIGKILL "
+                                                r"\(often the out-of-memory killer"):
+        study.optimize(objective, n_trials=4, n_workers=2, verbose=0)
+    study = hk.load_study(str(tmp_path), "k")
+    study.optimize(objective, n_trials=1, verbose=0)
+    assert len(study.trials) >= 3
+    assert all(t.status == TrialStatus.COMPLETED for t in study.trials)  # the killed trial ran again
+
+
 def test_split_and_devices():
     assert split_count(10, 4) == [3, 3, 2, 2] and split_count(None, 2) == [None, None]
     assert device_groups(2, 1, "3,5") == ["3", "5"]

@@ -143,8 +143,29 @@ def run_workers(targets: Sequence[Callable[[], None]], devices: Sequence[str | N
         raise
     failed = [p for p in processes if p.exitcode != 0]
     if failed:
-        codes = ", ".join(f"{p.name}: exit {p.exitcode}" for p in failed)
-        raise FatalRuntimeError(f"{len(failed)} of {len(processes)} workers failed ({codes}); their errors are above.")
+        reasons = "; ".join(worker_end(p.name, p.exitcode) for p in failed)
+        raise FatalRuntimeError(f"{len(failed)} of {len(processes)} workers failed: {reasons}.")
+
+
+def worker_end(name: str, exitcode: int | None) -> str:
+    """Why a worker process ended, in words: a signal leaves no traceback behind, so say which and
+    what usually sends it."""
+    if exitcode is None or exitcode >= 0:
+        return f"{name} exited with code {exitcode} (its error is above)"
+    try:
+        signame = signal.Signals(-exitcode).name
+    except ValueError:
+        signame = f"signal {-exitcode}"
+    cause = {
+        "SIGKILL": "often the out-of-memory killer (see `dmesg`) or a `kill -9`",
+        "SIGSEGV": "a crash in native code (a framework or driver)",
+        "SIGTERM": "a `kill` or a job scheduler ending it",
+        "SIGABRT": "an abort in native code",
+    }.get(signame, "sent from outside")
+    return (
+        f"{name} was killed by {signame} ({cause}); it left no error, and its trial runs again "
+        "when the study next runs (completed trials are kept)"
+    )
 
 
 def check_accelerator_untouched(wants_gpus: bool = False) -> None:
