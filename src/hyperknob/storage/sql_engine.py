@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import logging
 import os
 import threading
 import time
@@ -24,6 +26,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from hyperknob.exceptions import ForeignDatabaseError, StorageError
 from hyperknob.storage.sql_schema import LIBRARY
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["SQLEngine", "WriterQueue", "check_sqlite_file", "create_sql_engine"]
 
@@ -49,6 +53,7 @@ class SQLEngine:
     memory: bool  # an in-memory SQLite database: one shared connection
     postgres: bool
     writers: WriterQueue | None  # an SQLite file's queue of writing processes
+    read_only: bool = False  # an SQLite study this process may not write (an archive): opened read-only
 
 
 def create_sql_engine(url: str, engine_kwargs: Mapping[str, Any] | None = None) -> SQLEngine:
@@ -68,15 +73,17 @@ def create_sql_engine(url: str, engine_kwargs: Mapping[str, Any] | None = None) 
     memory = sqlite and parsed.database in (None, "", ":memory:")
     postgres = parsed.get_backend_name() == "postgresql"
     writers = None
+    read_only = False
     if sqlite:
         kwargs.setdefault("connect_args", {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False})
         if memory or parsed.database is None:  # (None is the in-memory database too)
             # One shared connection holds the in-memory database; threads take turns on it.
             kwargs.setdefault("poolclass", sa.pool.StaticPool)
-        else:
-            check_sqlite_file(parsed.database)
-            if not parsed.database.startswith("file:"):
-                writers = WriterQueue(parsed.database)
+        elif check_sqlite_file(parsed.database):
+            read_only = True
+            kwargs.setdefault("creator", functools.partial(open_sqlite_read_only, parsed.database))
+        elif not parsed.database.startswith("file:"):
+            writers = WriterQueue(parsed.database)
     else:
         # Many workers, each with its own pool: few idle connections per process, checked before
         # use after a pause (a server restart or an idle timeout drops them; see ping_when_idle),
@@ -106,10 +113,10 @@ def create_sql_engine(url: str, engine_kwargs: Mapping[str, Any] | None = None) 
     except Exception as exc:  # a malformed URL
         raise StorageError(f"Cannot open storage {safe_url!r}: {exc}") from exc
     if sqlite:
-        configure_sqlite(engine)
+        configure_sqlite(engine, read_only)
     elif not kwargs.get("pool_pre_ping"):
         ping_when_idle(engine)
-    return SQLEngine(engine, safe_url, sqlite, memory, postgres, writers)
+    return SQLEngine(engine, safe_url, sqlite, memory, postgres, writers, read_only)
 
 
 class WriterQueue:
@@ -202,14 +209,14 @@ def ping_when_idle(engine: Engine) -> None:
             raise sa.exc.DisconnectionError(f"a pooled connection failed its check: {exc}") from exc
 
 
-def configure_sqlite(engine: Engine) -> None:
+def configure_sqlite(engine: Engine, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own handling is off).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-        if engine.url.database not in (None, "", ":memory:"):
+        if engine.url.database not in (None, "", ":memory:") and not read_only:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -221,8 +228,16 @@ def configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def check_sqlite_file(path: str) -> None:
+def check_sqlite_file(path: str) -> bool:
+    """Whether ``path`` is an existing study this process may only read: a file or folder without
+    write permission (an archive, a read-only mount, a colleague's study). A study is opened
+    read-only then, for viewing; a new study in an unwritable folder is an error."""
     folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isfile(path) and os.path.getsize(path) > 0 and not (
+        os.access(folder, os.W_OK) and os.access(path, os.W_OK)
+    ):
+        refuse_foreign_sqlite(path)
+        return True
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
@@ -236,6 +251,29 @@ def check_sqlite_file(path: str) -> None:
         raise StorageError(f"The study path {path!r} is a folder, not a database file.")
     if os.path.isfile(path) and os.path.getsize(path) > 0:
         refuse_foreign_sqlite(path)
+    return False
+
+
+def _read_only_uri(path: str, immutable: bool) -> str:
+    import urllib.parse
+
+    return f"file:{urllib.parse.quote(os.path.abspath(path))}?" + ("immutable=1" if immutable else "mode=ro")
+
+
+def open_sqlite_read_only(path: str) -> Any:
+    """A connection that cannot write ``path``. SQLite reads a WAL-mode file read-only only where
+    it can use the ``-shm`` index beside it; where it cannot (a folder no one may write, so no one
+    can be writing the study either) the file is read as immutable: no locks, no index."""
+    import sqlite3
+
+    conn = sqlite3.connect(_read_only_uri(path, False), uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as exc:  # "attempt to write a readonly database", "unable to open"
+        conn.close()
+        logger.debug("%s: read as immutable (%s)", path, exc)
+    return sqlite3.connect(_read_only_uri(path, True), uri=True, check_same_thread=False)
 
 
 def refuse_foreign_sqlite(path: str) -> None:
@@ -244,11 +282,9 @@ def refuse_foreign_sqlite(path: str) -> None:
     a file that is not a database, is refused unchanged. A hyperknob study of another schema
     version passes here; the schema check says what to do with it."""
     import sqlite3
-    import urllib.parse
 
-    uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro"
     try:
-        conn = sqlite3.connect(uri, uri=True)
+        conn = open_sqlite_read_only(path)
         try:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             library = None

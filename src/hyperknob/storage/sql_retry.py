@@ -111,7 +111,9 @@ def translate_errors(safe_url: str) -> Iterator[None]:
             ) from exc
         if "readonly" in text or "unable to open" in text:
             raise StorageError(
-                f"Cannot write the study at {safe_url}: {text}. Pass a writable directory= or storage=."
+                f"Cannot write the study at {safe_url}: {text}. The file or its folder is read-only here: "
+                "viewing it works (load_study, hyperknob summary/trials/report -o elsewhere); to run more "
+                "trials, copy the project folder somewhere writable, or pass a writable directory= or storage=."
             ) from exc
         if "malformed" in text or "disk I/O error" in text:
             raise StorageError(

@@ -13,10 +13,10 @@ import dataclasses
 import json
 import os
 import sqlite3
-import urllib.parse
 from typing import Any
 
 from hyperknob.exceptions import StorageError
+from hyperknob.storage.sql_engine import open_sqlite_read_only
 
 __all__ = ["CheckReport", "check_study_file", "recover_study_file"]
 
@@ -44,7 +44,8 @@ class CheckReport:
 def _open_read_only(path: str) -> sqlite3.Connection:
     if not os.path.isfile(path):
         raise StorageError(f"No study file at {path}.")
-    return sqlite3.connect(f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro", uri=True)
+    conn: sqlite3.Connection = open_sqlite_read_only(path)
+    return conn
 
 
 def _readable_rows(conn: sqlite3.Connection, report: CheckReport) -> dict[int, list[dict[str, Any]]]:
