@@ -185,3 +185,75 @@ def test_startup_phase_and_empty_space():
     assert sampler.propose([Fixed("f", 1)], TrialsView([], 0), np.random.default_rng(0)) == {"f": 1}
     with pytest.raises(ValueError):
         TPESampler(n_ei_candidates=0)
+
+
+def test_log_mass_of_a_bin_matches_the_log_space_formula_in_every_tail():
+    from scipy.special import log_ndtr
+
+    from hyperknob.samplers.tpe import _log_diff_ndtr
+
+    a = np.concatenate([np.linspace(-40, 40, 801), [-8.0, 5.0, 7.5, -0.001]])
+    b = a + np.concatenate([np.full(801, 0.05), [1e-6, 2.0, 1e-3, 0.002]])
+    flip = a > 0
+    a2, b2 = np.where(flip, -b, a), np.where(flip, -a, b)
+    lb, la = log_ndtr(b2), log_ndtr(a2)
+    reference = np.maximum(lb + np.log1p(-np.exp(la - lb)), -700.0)
+    assert np.allclose(_log_diff_ndtr(a, b), reference, rtol=1e-6, atol=1e-9)
+
+
+def test_thinning_keeps_the_newest_kernels_with_their_weights():
+    from hyperknob.samplers.tpe import _thinned, default_weights
+
+    rows = np.arange(3000, dtype=float)[:, None]
+    weights = default_weights(3000)
+    kept, kept_weights = _thinned(rows, weights, 400)
+    assert len(kept) == len(kept_weights) == 400
+    assert np.array_equal(kept[:, 0], rows[-400:, 0]) and np.array_equal(kept_weights, weights[-400:])
+    short, short_weights = _thinned(rows[:300], weights[:300], 400)
+    assert np.array_equal(short, rows[:300]) and np.array_equal(short_weights, weights[:300])
+
+
+def _long_history(n, seed=0):
+    rng = np.random.default_rng(seed)
+    xs = rng.random(n)
+    return [_trial(i, {"x": float(x), "k": int(rng.integers(1, 9))}, (float(x) - 0.3) ** 2) for i, x in enumerate(xs)]
+
+
+def test_a_long_history_is_modelled_from_capped_kernels_and_still_finds_the_good_region():
+    space = [Float("x", 0.0, 1.0), Int("k", 1, 8)]
+    view = TrialsView(_long_history(3000), 3000, "min")
+
+    def distances(max_kernels):
+        sampler = TPESampler(max_kernels=max_kernels)
+        return np.array([abs(sampler.propose(space, view, np.random.default_rng(s))["x"] - 0.3) for s in range(30)])
+
+    capped, full = distances(400), distances(10**6)
+    # Random search's median distance here is about 0.23.
+    assert np.median(capped) < 0.015 and np.median(full) < 0.015
+    assert abs(np.median(capped) - np.median(full)) < 0.005
+
+
+def test_the_encoded_history_carried_between_proposals_changes_no_proposal():
+    space = [Float("x", 0.0, 1.0), Int("k", 1, 8)]
+    history = _long_history(300, seed=1)
+    warm = TPESampler()
+    for n in (50, 120, 121, 300):  # the same sampler along a growing study, as a study uses it
+        view = TrialsView(history[:n], n, "min")
+        fresh = TPESampler().propose(space, view, np.random.default_rng(n))
+        assert warm.propose(space, view, np.random.default_rng(n)) == fresh
+    shuffled = list(reversed(history))  # a view not in trial order is sorted, not appended to
+    view = TrialsView(shuffled, 300, "min")
+    assert warm.propose(space, view, np.random.default_rng(5)) == TPESampler().propose(
+        space, TrialsView(history, 300, "min"), np.random.default_rng(5))
+
+
+def test_the_good_group_is_the_lowest_losses_with_ties_to_the_earlier_trial():
+    from hyperknob.samplers.tpe import _lowest
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        losses = rng.integers(0, 6, size=int(rng.integers(1, 40))).astype(float)
+        k = int(rng.integers(1, len(losses) + 1))
+        expected = np.zeros(len(losses), dtype=bool)
+        expected[np.lexsort((np.arange(len(losses)), losses))[:k]] = True
+        assert np.array_equal(_lowest(losses, k), expected)

@@ -58,6 +58,8 @@ class TrialKeyCache:
         self.keys: dict[int, tuple[FrozenTrial, str, str]] = {}
         # space signature -> (k, trials[k - 1], keys of trials[:k]) for an all-finished prefix
         self.prefixes: dict[str, tuple[int, FrozenTrial, set[str]]] = {}
+        # (k, trials[k - 1], the completed trials of trials[:k]) for an all-finished prefix
+        self.finished_prefix: tuple[int, FrozenTrial, list[FrozenTrial]] | None = None
 
 
 class TrialsView:
@@ -74,10 +76,32 @@ class TrialsView:
         self.keys = keys if keys is not None else TrialKeyCache()
 
     def finished(self) -> list[FrozenTrial]:
-        return [t for t in self.trials if t.status == TrialStatus.COMPLETED and t.has_finite_score()]
+        """The completed trials with a finite score, in the view's order."""
+        end, done = self._finished_prefix()
+        return done + [t for t in self.trials[end:] if t.status == TrialStatus.COMPLETED and t.has_finite_score()]
 
     def running(self) -> list[FrozenTrial]:
-        return [t for t in self.trials if t.status == TrialStatus.RUNNING]
+        end, _ = self._finished_prefix()
+        return [t for t in self.trials[end:] if t.status == TrialStatus.RUNNING]
+
+    def _finished_prefix(self) -> tuple[int, list[FrozenTrial]]:
+        """How long the all-finished prefix of the trials is, and its completed trials. Like
+        ``tried_keys``, the prefix seen before is remembered, so a long study costs what changed."""
+        trials = self.trials
+        memo = self.keys.finished_prefix
+        if memo is not None and memo[0] <= len(trials) and trials[memo[0] - 1] is memo[1]:
+            start, done = memo[0], memo[2]
+        else:
+            start, done = 0, []
+        end = start
+        while end < len(trials) and trials[end].status.is_finished:
+            t = trials[end]
+            if t.status == TrialStatus.COMPLETED and t.has_finite_score():
+                done.append(t)
+            end += 1
+        if end > start:
+            self.keys.finished_prefix = (end, trials[end - 1], done)
+        return end, done
 
     def tried_keys(self, space: Sequence[HyperParameter]) -> AbstractSet[str]:
         """Keys of every configuration already proposed, restricted to the parameters of ``space``.
