@@ -41,13 +41,13 @@ class Direction(str, enum.Enum):
         return self.value
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)  # slots: a long study holds many
 class MetricPoint:
     step: int
     value: float
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)  # slots: a process caches every trial
 class FrozenTrial:
     """A trial as storage knows it: plain data, JSON-able, read-only.
 

@@ -8,6 +8,7 @@ study rebuilds its state from the stored trials alone.
 from __future__ import annotations
 
 import abc
+import sys
 from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, Final, Literal
@@ -109,7 +110,10 @@ class TrialsView:
         A parameter declared only after a trial ran counts as its default for that trial, where the
         trial's values make it active.
         """
-        signature = config_key({hp.name: [hp.default, [c.get_config() for c in hp.conditions]] for hp in space})
+        # Interned: every remembered key holds it, and it is the same text for the same space.
+        signature = sys.intern(
+            config_key({hp.name: [hp.default, [c.get_config() for c in hp.conditions]] for hp in space})
+        )
         # The keys of the longest all-finished prefix seen before are kept in one set that grows in
         # place, when this view holds the very same trial objects there: a proposal on a long study
         # then costs what changed since the last one, not the study's length (no copy of the set).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -135,9 +136,17 @@ def _json(row: Mapping[Any, Any], column: str, empty: str | None = None) -> Any:
         ) from exc
 
 
+def _interned(data: Any) -> Any:
+    """A parsed dict with its keys interned: every trial repeats the same parameter names, and a
+    process caches every trial, so one copy of each name instead of one per trial."""
+    if isinstance(data, dict):
+        return {sys.intern(k) if isinstance(k, str) else k: v for k, v in data.items()}
+    return data
+
+
 def row_to_trial(row: Mapping[Any, Any]) -> FrozenTrial:
     metrics = {
-        name: tuple(MetricPoint(int(s), float(v) if v is not None else float("nan")) for s, v in points)
+        sys.intern(name): tuple(MetricPoint(int(s), float(v) if v is not None else float("nan")) for s, v in points)
         for name, points in _json(row, "metrics", "{}").items()
     }
     return FrozenTrial(
@@ -145,17 +154,17 @@ def row_to_trial(row: Mapping[Any, Any]) -> FrozenTrial:
         number=row["number"],
         trial_id=row["trial_id"],
         status=TrialStatus(row["status"]),
-        values=_json(row, "hp_values"),
+        values=_interned(_json(row, "hp_values")),
         metrics=metrics,
         score=row["score"],
         best_step=row["best_step"],
         message=row["message"],
-        worker=row["worker"],
+        worker=sys.intern(row["worker"]) if row["worker"] else row["worker"],
         run_count=row["run_count"],
         datetime_start=row["datetime_start"],
         datetime_complete=row["datetime_complete"],
         heartbeat=row["heartbeat"],
-        user_attrs=_json(row, "user_attrs", "{}"),
+        user_attrs=_interned(_json(row, "user_attrs", "{}")),
         space=_json(row, "space"),
     )
 
