@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
+import matplotlib.collections  # noqa: E402
 import matplotlib.lines  # noqa: E402
 
 import hyperknob as hk  # noqa: E402
@@ -67,9 +68,25 @@ def test_importance_finds_the_parameter_that_matters(study):
 def test_parallel_coordinates_has_a_line_per_completed_trial(study):
     ax = plots.plot_parallel_coordinates(study).axes[0]
     completed = [t for t in study.trials if t.status == TrialStatus.COMPLETED]
-    lines = [line for line in ax.lines if isinstance(line, matplotlib.lines.Line2D)]
-    assert len(lines) == len(completed)
+    (lines,) = [c for c in ax.collections if isinstance(c, matplotlib.collections.LineCollection)]
+    assert len(lines.get_segments()) == len(completed)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["x", "y", "kind", "default_objective"]
+
+
+def test_a_long_wide_study_is_drawn_from_a_sample_that_keeps_the_best_and_says_so():
+    s = hk.create_study(storage=":memory:", algorithm="random", seed=0)
+    s.optimize(lambda hp: sum(hp.Float(f"p{i:02d}", 0, 1) for i in range(40)), n_trials=2300, verbose=0)
+    ax = plots.plot_parallel_coordinates(s).axes[0]
+    (lines,) = ax.collections
+    assert len(lines.get_segments()) == plots.MAX_DRAWN_TRIALS
+    assert len(ax.get_xticks()) == plots.MAX_DRAWN_PARAMETERS + 1
+    assert "2000 of 2300 trials" in ax.get_title() and "first 30 of 40 parameters" in ax.get_title()
+    sample = plots._sample(list(s.trials), 500, 0, maximise=False)
+    assert len(sample) == 500 and [t.number for t in sample] == sorted(t.number for t in sample)
+    best = sorted(s.trials, key=lambda t: t.score)[:50]
+    assert {t.number for t in best} <= {t.number for t in sample}  # the best tenth is always drawn
+    importances = plots.param_importances(s)
+    assert len(importances) == 40 and abs(sum(importances.values()) - 1) < 1e-9
 
 
 def test_rungs_of_a_hyperband_study():

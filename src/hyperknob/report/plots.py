@@ -117,15 +117,36 @@ def _numeric_matrix(study: Study, trials: Sequence[FrozenTrial]) -> tuple[list[s
     return names, np.array(columns, dtype=float).T if columns else np.empty((len(trials), 0))
 
 
+# A report must stay quick at any study size (issue #22: under 5 s for 10,000 trials or 1,000
+# parameters), so the models and pictures below draw on a seeded sample of a long study and show the
+# first parameters of a very wide one, and say so.
+MAX_MODELLED_TRIALS = 2000  # trials the importance forest is fitted to
+MAX_PERMUTED_PARAMETERS = 30  # past this, the forest's impurity importance (permuting each is too slow)
+MAX_DRAWN_TRIALS = 2000  # lines in the parallel-coordinates plot
+MAX_DRAWN_PARAMETERS = 30  # axes of the parallel-coordinates plot, bars of the importance plot
+
+
+def _sample(trials: list[FrozenTrial], limit: int, seed: int, maximise: bool) -> list[FrozenTrial]:
+    """At most ``limit`` trials: the best tenth of them always, the rest a seeded sample, in trial order."""
+    if len(trials) <= limit:
+        return trials
+    ranked = sorted(trials, key=lambda t: (-t.score if maximise else t.score, t.number))  # type: ignore[operator]
+    top, rest = ranked[: limit // 10], ranked[limit // 10 :]
+    picked = np.random.default_rng(seed).choice(len(rest), size=limit - len(top), replace=False)
+    return sorted([*top, *(rest[i] for i in picked)], key=lambda t: t.number)
+
+
 def param_importances(study: Study, seed: int = 0) -> dict[str, float]:
     """How much each hyperparameter explains the score: permutation importance of a random forest
-    fitted to the completed trials (scikit-learn), normalised to sum to 1."""
+    fitted to the completed trials (scikit-learn), normalised to sum to 1. A long study is modelled
+    from ``MAX_MODELLED_TRIALS`` of its trials; a space of more than ``MAX_PERMUTED_PARAMETERS``
+    uses the forest's impurity importance instead of permuting each parameter."""
     try:
         from sklearn.ensemble import RandomForestRegressor
         from sklearn.inspection import permutation_importance
     except ModuleNotFoundError as exc:
         raise ModuleNotFoundError("Parameter importance needs scikit-learn: pip install 'hyperknob[sklearn]'.") from exc
-    trials = _scored(study)
+    trials = _sample(_scored(study), MAX_MODELLED_TRIALS, seed, study.direction.value == "max")
     names, x = _numeric_matrix(study, trials)
     if len(trials) < 4 or not names:
         raise ValueError(
@@ -133,9 +154,12 @@ def param_importances(study: Study, seed: int = 0) -> dict[str, float]:
         )
     x = np.where(np.isnan(x), -1.0, x)  # inactive: a value of its own
     y = np.array([float(t.score) for t in trials])  # type: ignore[arg-type]
-    forest = RandomForestRegressor(n_estimators=200, min_samples_leaf=2, random_state=seed).fit(x, y)
-    result = permutation_importance(forest, x, y, n_repeats=10, random_state=seed)
-    raw = np.clip(result.importances_mean, 0.0, None)
+    forest = RandomForestRegressor(n_estimators=100, min_samples_leaf=2, random_state=seed).fit(x, y)
+    if len(names) > MAX_PERMUTED_PARAMETERS:
+        raw = np.asarray(forest.feature_importances_, dtype=float)
+    else:
+        result = permutation_importance(forest, x, y, n_repeats=5, random_state=seed)
+        raw = np.clip(result.importances_mean, 0.0, None)
     total = float(raw.sum())
     shares = raw / total if total > 0 else np.full(len(names), 1.0 / len(names))
     return dict(sorted(zip(names, map(float, shares), strict=True), key=lambda kv: -kv[1]))
@@ -144,11 +168,12 @@ def param_importances(study: Study, seed: int = 0) -> dict[str, float]:
 def plot_param_importances(study: Study, seed: int = 0) -> Any:
     plt = _pyplot()
     importances = param_importances(study, seed)
-    fig, ax = plt.subplots(figsize=(6, 0.5 + 0.4 * len(importances)))
-    names = list(importances)[::-1]
+    names = list(importances)[:MAX_DRAWN_PARAMETERS][::-1]
+    fig, ax = plt.subplots(figsize=(6, 0.5 + 0.4 * len(names)))
     ax.barh(names, [importances[n] for n in names], color="C0")
     ax.set_xlabel("share of the score's variation explained")
-    ax.set_title(f"{study.name}: hyperparameter importance")
+    more = len(importances) - len(names)
+    ax.set_title(f"{study.name}: hyperparameter importance" + (f" (top {len(names)}; {more} more)" if more else ""))
     fig.tight_layout()
     return fig
 
@@ -156,21 +181,33 @@ def plot_param_importances(study: Study, seed: int = 0) -> Any:
 def plot_parallel_coordinates(study: Study) -> Any:
     """Every completed trial as a line across its hyperparameters (unit scale) and its score,
     coloured by score."""
+    from matplotlib.collections import LineCollection
+
     plt = _pyplot()
-    trials = _scored(study)
+    scored = _scored(study)
+    trials = _sample(scored, MAX_DRAWN_TRIALS, 0, study.direction.value == "max")
     names, x = _numeric_matrix(study, trials)
+    names, x = names[:MAX_DRAWN_PARAMETERS], x[:, :MAX_DRAWN_PARAMETERS]
     fig, ax = plt.subplots(figsize=(max(6, 1.5 * (len(names) + 1)), 4))
     if trials:
         scores = np.array([float(t.score) for t in trials])  # type: ignore[arg-type]
         span = float(scores.max() - scores.min()) or 1.0
         scaled = (scores - scores.min()) / span
         cmap = plt.get_cmap("viridis" if study.direction.value == "max" else "viridis_r")
-        axes = list(range(len(names) + 1))
-        for row, s, raw in zip(x, scaled, scores, strict=True):
-            ax.plot(axes, [*row, s], color=cmap(s), alpha=0.7, linewidth=1, label=f"{raw:.4g}")
+        axes = np.arange(len(names) + 1, dtype=float)
+        ys = np.column_stack([x, scaled])
+        lines = LineCollection([np.column_stack([axes, y]) for y in ys], colors=cmap(scaled), alpha=0.7, linewidths=1)
+        ax.add_collection(lines)
+        ax.set_xlim(-0.1, axes[-1] + 0.1)
         ax.set_xticks(axes, [*names, study.objective.name])
     ax.set_ylim(-0.05, 1.05)
-    ax.set_title(f"{study.name}: parameters against {study.objective.name}")
+    shown = []
+    if len(trials) < len(scored):
+        shown.append(f"{len(trials)} of {len(scored)} trials")
+    if len(names) < len(study.space):
+        shown.append(f"first {len(names)} of {len(study.space)} parameters")
+    extra = f" ({'; '.join(shown)})" if shown else ""
+    ax.set_title(f"{study.name}: parameters against {study.objective.name}{extra}")
     fig.tight_layout()
     return fig
 
