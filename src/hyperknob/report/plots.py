@@ -66,7 +66,8 @@ def plot_optimization_history(study: Study, over: str = "trials") -> Any:
         else:
             raise ValueError(f"over must be 'trials' or 'time', received {over!r}.")
         scores = [float(t.score) for t in trials]  # type: ignore[arg-type]
-        ax.scatter(xs, scores, s=14, alpha=0.6, label="trial")
+        # Thousands of points are drawn as one picture inside the SVG, not one element each.
+        ax.scatter(xs, scores, s=14, alpha=0.6, label="trial", rasterized=len(xs) > 1000)
         ax.step(xs, _best_so_far(scores, maximise), where="post", color="C3", label="best so far")
         ax.legend()
     ax.set_ylabel(study.objective.name)
@@ -196,7 +197,8 @@ def plot_parallel_coordinates(study: Study) -> Any:
         cmap = plt.get_cmap("viridis" if study.direction.value == "max" else "viridis_r")
         axes = np.arange(len(names) + 1, dtype=float)
         ys = np.column_stack([x, scaled])
-        lines = LineCollection([np.column_stack([axes, y]) for y in ys], colors=cmap(scaled), alpha=0.7, linewidths=1)
+        lines = LineCollection([np.column_stack([axes, y]) for y in ys], colors=cmap(scaled), alpha=0.7, linewidths=1,
+                               rasterized=len(ys) > 500)
         ax.add_collection(lines)
         ax.set_xlim(-0.1, axes[-1] + 0.1)
         ax.set_xticks(axes, [*names, study.objective.name])
