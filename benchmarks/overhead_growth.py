@@ -45,7 +45,7 @@ def _rss_mb() -> float:
 
 
 def _runner(library: str, algorithm: str, tmpdir: str):
-    """``run(n)``: n more trials of one growing study."""
+    """``run(n, timeout)``: up to n more trials of one growing study; how many ran."""
     if library == "hyperknob":
         import hyperknob
 
@@ -54,7 +54,12 @@ def _runner(library: str, algorithm: str, tmpdir: str):
         def objective(hp):
             return score(*declare(hp))
 
-        return lambda n: study.optimize(objective, n_trials=n, verbose=0)
+        def run_hk(n: int, timeout: float) -> int:
+            before = len(study.trials)
+            study.optimize(objective, n_trials=n, timeout=max(timeout, 1.0), verbose=0)
+            return len(study.trials) - before
+
+        return run_hk
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -67,7 +72,12 @@ def _runner(library: str, algorithm: str, tmpdir: str):
                      trial.suggest_categorical("c", CHOICES), trial.suggest_categorical("d", [False, True]),
                      trial.suggest_float("e", 0.0, 1.0))
 
-    return lambda n: study.optimize(objective, n_trials=n)
+    def run_optuna(n: int, timeout: float) -> int:
+        before = len(study.trials)
+        study.optimize(objective, n_trials=n, timeout=max(timeout, 1.0))
+        return len(study.trials) - before
+
+    return run_optuna
 
 
 def child_main(case: str, marks: list[int], window: int, budget: float) -> None:
@@ -83,10 +93,11 @@ def child_main(case: str, marks: list[int], window: int, budget: float) -> None:
         done = 0
         for mark in marks:
             size = min(window, mark)
-            if mark - size > done:
-                run(mark - size - done)
+            left = budget - (time.perf_counter() - start)
+            if mark - size > done and run(mark - size - done, left) < mark - size - done:
+                break  # out of time before this mark
             t0 = time.perf_counter()
-            run(size)
+            run(size, 10 * budget)
             per_trial_ms = (time.perf_counter() - t0) / size * 1e3
             done = mark
             points.append({"trials": mark, "per_trial_ms": per_trial_ms, "rss_mb": _rss_mb(),
@@ -104,7 +115,7 @@ def spawn(case: str, marks: list[int], args) -> dict:
            "--window", str(args.window), "--budget", str(args.budget)]
     try:
         proc = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, **CHILD_ENV), capture_output=True, text=True,
-                              timeout=args.budget * 3 + 600)
+                              timeout=args.budget * 2 + 600)
     except subprocess.TimeoutExpired:
         return {"error": "timed out", "points": []}
     out = marked_result(proc.stdout, MARK)

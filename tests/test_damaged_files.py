@@ -3,6 +3,7 @@ or URL, and what to do (#22, item 3)."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 
 import pytest
@@ -59,8 +60,10 @@ def test_check_and_recover_a_damaged_study(tmp_path, capsys):
     path = _study_file(tmp_path, trials=6)
     ids = [t.trial_id for t in hk.load_study(str(tmp_path), "p").trials]
     assert main(["check", str(tmp_path / "p")]) == 0 and capsys.readouterr().out.strip().endswith("ok")
+    gc.collect()  # the loaded study's pooled connection closes now, not (checkpointing) mid-test
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE hyperknob_trials SET metrics = '[' WHERE number = 2")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     before = path.read_bytes()
     assert main(["check", str(tmp_path / "p")]) == 1

@@ -234,7 +234,14 @@ class SQLStorage(Storage):
 
     # --- studies ----------------------------------------------------------------------------------
     def _record(self, row: Any) -> StudyRecord:
-        return StudyRecord(row.study_id, row.name, json.loads(row.config), row.created)
+        try:
+            config = json.loads(row.config)
+        except ValueError as exc:
+            raise StorageError(
+                f"Study {row.name!r} in {self._safe_url}: its stored configuration is damaged ({exc}). Restore the "
+                "file from a backup, or copy its readable trials with `hyperknob recover PROJECT --to NEW`."
+            ) from exc
+        return StudyRecord(row.study_id, row.name, config, row.created)
 
     # Run again after an unknown commit, overwrite=True included: at worst the study just created
     # is replaced by an identical empty one before any worker used it.

@@ -270,7 +270,7 @@ def open_sqlite_read_only(path: str) -> Any:
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return conn
-    except sqlite3.OperationalError as exc:  # "attempt to write a readonly database", "unable to open"
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # read-only refused; damage shows when read
         conn.close()
         logger.debug("%s: read as immutable (%s)", path, exc)
     return sqlite3.connect(_read_only_uri(path, True), uri=True, check_same_thread=False)
@@ -293,6 +293,11 @@ def refuse_foreign_sqlite(path: str) -> None:
                 library = row[0] if row else None
         finally:
             conn.close()
+    except UnicodeDecodeError as exc:  # a damaged byte inside a table's name
+        raise StorageError(
+            f"The study file {path} is damaged (text that is not UTF-8: {exc.reason}). Restore it from a backup, or "
+            f"copy what reads with `hyperknob recover {os.path.dirname(path) or '.'} --to NEW`."
+        ) from exc
     except sqlite3.DatabaseError as exc:
         if "not a database" in str(exc) or "encrypted" in str(exc):
             raise ForeignDatabaseError(

@@ -115,7 +115,13 @@ def translate_errors(safe_url: str) -> Iterator[None]:
                 "viewing it works (load_study, hyperknob summary/trials/report -o elsewhere); to run more "
                 "trials, copy the project folder somewhere writable, or pass a writable directory= or storage=."
             ) from exc
-        if "malformed" in text or "disk I/O error" in text:
+        if "no such column" in text or "no such table" in text or "syntax error" in text:
+            raise StorageError(
+                f"The study file {safe_url} lacks what a hyperknob study holds ({text}): it is damaged, or another "
+                "program changed its tables. Restore it from a backup, or copy what reads with "
+                "`hyperknob recover PROJECT --to NEW`."
+            ) from exc
+        if "malformed" in text or "disk I/O error" in text or "Could not decode" in text:
             raise StorageError(
                 f"The study file {safe_url} is damaged ({text}). Restore it from a backup, or start a new "
                 "study (overwrite=True or another project_name); the trials it holds cannot be read safely."
@@ -126,6 +132,11 @@ def translate_errors(safe_url: str) -> Iterator[None]:
                 "the trials completed before are kept."
             ) from exc
         raise
+    except UnicodeDecodeError as exc:  # a damaged byte inside stored text
+        raise StorageError(
+            f"The study file {safe_url} is damaged (text that is not UTF-8: {exc.reason}). Restore it from a "
+            "backup, or copy what reads into a new study with `hyperknob recover PROJECT --to NEW`."
+        ) from exc
 
 
 def orig_text(exc: sa.exc.DBAPIError) -> str:

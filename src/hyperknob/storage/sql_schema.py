@@ -145,6 +145,18 @@ def _interned(data: Any) -> Any:
 
 
 def row_to_trial(row: Mapping[Any, Any]) -> FrozenTrial:
+    try:
+        return _row_to_trial(row)
+    except StorageError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise StorageError(
+            f"Study {row['study_id']}, trial {row['number']}: its stored row is damaged ({exc}). Restore the study "
+            "from a backup, or copy every readable trial with `hyperknob recover PROJECT --to NEW`."
+        ) from exc
+
+
+def _row_to_trial(row: Mapping[Any, Any]) -> FrozenTrial:
     metrics = {
         sys.intern(name): tuple(MetricPoint(int(s), float(v) if v is not None else float("nan")) for s, v in points)
         for name, points in _json(row, "metrics", "{}").items()

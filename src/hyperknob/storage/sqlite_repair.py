@@ -103,7 +103,7 @@ def _read(path: str) -> tuple[CheckReport, list[tuple[str, dict[str, Any], list[
             if meta.get("library") != "hyperknob":
                 report.problems.append(f"not a hyperknob study (library={meta.get('library')!r})")
             rows = conn.execute("SELECT study_id, name, config FROM hyperknob_studies ORDER BY study_id").fetchall()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             report.problems.append(f"the file cannot be read as a study ({exc})")
             return report, studies
         trials = _readable_rows(conn, report)

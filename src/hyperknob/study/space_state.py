@@ -6,10 +6,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from hyperknob.exceptions import SearchSpaceError, StorageError
 from hyperknob.space import parameters as P
 from hyperknob.space.hyperparameters import HyperParameters
 
 __all__ = ["StudySpace"]
+
+
+def _parsed(config: Sequence[dict[str, Any]]) -> list[P.HyperParameter]:
+    """The stored definitions parsed; one that no longer parses was damaged in storage, which is
+    not the user's search space being wrong, so it says so."""
+    try:
+        return [P.deserialize(c) for c in config]
+    except (SearchSpaceError, KeyError, TypeError, ValueError) as exc:
+        raise StorageError(
+            f"The study's stored search space cannot be read ({exc}): the study file is damaged or was changed "
+            "by hand. Restore it from a backup, or copy its trials with `hyperknob recover PROJECT --to NEW`."
+        ) from exc
 
 
 class StudySpace:
@@ -18,13 +31,13 @@ class StudySpace:
 
     def __init__(self, config: Sequence[dict[str, Any]], predefined: Iterable[str]) -> None:
         self.config: list[dict[str, Any]] = list(config)
-        self.definitions = [P.deserialize(c) for c in self.config]
+        self.definitions = _parsed(self.config)
         self.predefined = frozenset(predefined)
 
     def set_config(self, config: Sequence[dict[str, Any]]) -> None:
         if list(config) != self.config:
             self.config = list(config)
-            self.definitions = [P.deserialize(c) for c in self.config]
+            self.definitions = _parsed(self.config)
 
     def unknown(self, items: Iterable[P.HyperParameter]) -> list[P.HyperParameter]:
         """The definitions among ``items`` the study has not seen (a name under other conditions
