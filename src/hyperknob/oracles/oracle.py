@@ -274,6 +274,16 @@ class Oracle:
         not finished, is ever offered as a best result here."""
         return [self.study.to_trial(t) for t in self.study.get_best_trials(num_trials)]
 
+    def enqueue_trial(
+        self, params: Mapping[str, Any], skip_if_exists: bool = False, user_attrs: Mapping[str, Any] | None = None
+    ) -> None:
+        """Run ``params`` (all or some of the hyperparameters) as one of the next trials."""
+        self.study.enqueue_trial(params, skip_if_exists=skip_if_exists, user_attrs=user_attrs)
+
+    def add_trial(self, params: Mapping[str, Any], value: float | Mapping[str, float]) -> Trial:
+        """Record a result measured outside the search as a completed trial."""
+        return self.study.to_trial(self.study.add_trial(params, value))
+
     def get_space(self) -> HyperParameters:
         if self._study is None:
             return self._hyperparameters.copy()

@@ -40,6 +40,7 @@ class Proposal:
 
     values: Mapping[str, Any]
     space: Any = None
+    user_attrs: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # e.g. the queue entry it ran
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,6 +169,14 @@ class Storage(abc.ABC):
             tx.insert(trial)
             return Claim(trial)
 
+    def insert_trial(self, study_id: int, proposal: Proposal, *, worker: str) -> FrozenTrial:
+        """A new RUNNING trial with the proposal's values, outside the search (``add_trial``): no
+        orphan is taken over and no budget applies, since the user asked for this very trial."""
+        with self._claim_transaction(study_id) as tx:
+            trial = new_trial(study_id, len(tx.trials), proposal, worker, tx.config.get("max_trials"))
+            tx.insert(trial)
+            return trial
+
     @abc.abstractmethod
     def get_trials(self, study_id: int, statuses: Sequence[TrialStatus] | None = None) -> list[FrozenTrial]: ...
 
@@ -245,6 +254,7 @@ def new_trial(
         run_count=1,
         datetime_start=now,
         heartbeat=now,
+        user_attrs=dict(proposal.user_attrs),
     )
 
 

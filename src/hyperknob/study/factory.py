@@ -39,6 +39,7 @@ def create_study(
     pruner: Pruner | str | None = None,
     heartbeat_interval: float | None = None,
     grace_period: float | None = None,
+    enqueue_defaults: bool = False,
 ) -> Study:
     """Create a study, or resume the one stored under ``directory/project_name``.
 
@@ -50,6 +51,8 @@ def create_study(
     A trial whose worker dies (killed, out of memory) runs again up to
     ``max_worker_deaths_per_trial`` times in all; ``max_retries_per_trial`` counts exceptions.
     ``trial_timeout`` (seconds) stops a trial that runs longer and records it FAILED.
+    ``enqueue_defaults=True`` runs the parameters' ``default=`` values as the next trial
+    (``Study.enqueue_trial`` queues any other configuration, ``Study.add_trial`` records a result).
     """
     project_name = project_name or "untitled_project"
     project_dir = os.path.join(directory or ".", project_name)
@@ -65,10 +68,13 @@ def create_study(
         heartbeat_interval=heartbeat_interval,
         grace_period=grace_period,
     )
-    return Study(
+    study = Study(
         store, project_name, objective=objective, sampler=algorithm, seed=seed, settings=settings,
         hyperparameters=hyperparameters, overwrite=overwrite, project_dir=project_dir, pruner=pruner,
     )
+    if enqueue_defaults:
+        study.enqueue_defaults()
+    return study
 
 
 def load_study(

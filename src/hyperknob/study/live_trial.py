@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from hyperknob._types import FrozenTrial, TrialStatus
 from hyperknob.space.parameters import HyperParameter
+from hyperknob.study.known_trials import is_defaults_trial
 from hyperknob.study.trial import Trial
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ def live_trial(study: Study, frozen: FrozenTrial) -> Trial:
         known = {p.name for p in study._space.definitions}
         # Built on first use: most trials never suggest here (a generator costs tens of µs).
         rng = functools.cache(functools.partial(study._rng, frozen.number, stream=1))
+        if is_defaults_trial(frozen.user_attrs):  # enqueue_defaults: every parameter takes its default
+            known = set()
         hps._suggest = lambda hp: study.sampler.suggest(hp, rng()) if hp.name in known else hp.default
         # Stored at once: a trial cut off mid-run still leaves the study knowing its space.
         def store(hp: HyperParameter) -> None:
@@ -41,6 +44,7 @@ def live_trial(study: Study, frozen: FrozenTrial) -> Trial:
     trial.metrics.register(study.objective.name, study.objective.direction)
     trial._study = study
     trial._worker = frozen.worker
+    trial.user_attrs.update(frozen.user_attrs)  # what the claim stored (the queue entry it runs)
     chosen = study._chosen_algorithm.pop(frozen.number, None)
     if chosen is not None:
         trial.user_attrs.setdefault("algorithm", chosen)

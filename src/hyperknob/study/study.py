@@ -38,6 +38,7 @@ from hyperknob.storage import Proposal, Storage
 from hyperknob.study.callbacks import StudyCallback
 from hyperknob.study.config import check_compatible, new_study_config
 from hyperknob.study.heartbeat import DEFAULT_INTERVAL, default_grace
+from hyperknob.study.known_trials import ADDED, KnownTrials, queued_proposal
 from hyperknob.study.live_trial import live_trial
 from hyperknob.study.outcomes import (
     check_consecutive_failures,
@@ -63,7 +64,7 @@ logger = logging.getLogger("hyperknob")
 NO_RESULT: Any = object()  # tell() without a result: score from the metrics already reported
 
 
-class Study:
+class Study(KnownTrials):
     """A search over one space with one objective, stored in ``storage`` under ``name``."""
 
     def __init__(
@@ -241,6 +242,9 @@ class Study:
         self.settings.max_trials = config.get("max_trials", self.settings.max_trials)
         view = TrialsView(trials, number, self.direction.value, self.trial_keys)
         rng = self._rng(number)
+        queued = queued_proposal(self, trials, config, view, rng) if config.get("queue") else None
+        if queued is not None:
+            return queued
         if self.populate_hook is not None:
             values = self.populate_hook(view, rng)
         else:
@@ -250,8 +254,9 @@ class Study:
             # free its configuration): wait for it rather than declare the space exhausted.
             if view.running():
                 return "idle"
-            if not self._space.definitions and not view.finished():
-                # No trial ever declared the space (each was cut off first): unknown, not exhausted.
+            if not self._space.definitions and all(t.user_attrs.get(ADDED) for t in view.finished()):
+                # No trial ever declared the space (each was cut off first, or added by add_trial):
+                # unknown, not exhausted.
                 return Proposal(values={})
             return "exhausted"
         if values == IDLE:

@@ -47,6 +47,8 @@ class BaseTuner:
         pruner: stops trials early from their per-epoch reports: ``"median"``,
             ``"successive_halving"`` or a ``Pruner`` (e.g. ``MedianPruner(n_warmup_steps=2)``).
         trial_timeout: seconds one trial may run; a longer one is stopped and recorded FAILED.
+        enqueue_defaults: run the configuration of the build function's ``default=`` values first
+            (``oracle.enqueue_trial(...)`` queues any other).
     """
 
     def __init__(
@@ -61,6 +63,7 @@ class BaseTuner:
         logger: Any = None,
         pruner: Any = None,
         trial_timeout: float | None = None,
+        enqueue_defaults: bool = False,
         **kwargs: Any,
     ) -> None:
         if kwargs:
@@ -88,6 +91,8 @@ class BaseTuner:
         self.study.settings.validate()
         if not self.study.get_trials():
             self._populate_initial_space()
+        if enqueue_defaults:
+            self.study.enqueue_defaults()
 
     # --- paths ------------------------------------------------------------------------------------
     @property
