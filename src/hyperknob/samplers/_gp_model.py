@@ -90,11 +90,15 @@ def _neg_objective(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[flo
 class GaussianProcess:
     """A GP conditioned on (x, y) with fixed hyperparameters; predicts the latent function."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, ils: np.ndarray, scale: float, noise: float) -> None:
+    def __init__(
+        self, x: np.ndarray, y: np.ndarray, ils: np.ndarray, scale: float, noise: float,
+        extra_noise: np.ndarray | None = None,
+    ) -> None:
+        """``extra_noise``: per point, added to ``noise`` (a warm start's points are less sure)."""
         self.x, self.y = x, y
         self.ils, self.scale, self.noise = ils, scale, noise
         k = scale * _matern(_sq_dist(x, x, ils))[0]
-        k[np.diag_indices(len(y))] += noise + _JITTER
+        k[np.diag_indices(len(y))] += noise + _JITTER + (0.0 if extra_noise is None else extra_noise)
         self.chol = scipy.linalg.cholesky(k, lower=True, check_finite=False)
         self.alpha = scipy.linalg.cho_solve((self.chol, True), y, check_finite=False)
 

@@ -8,8 +8,9 @@ study rebuilds its state from the stored trials alone.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, Final, Literal
 
@@ -19,7 +20,7 @@ from hyperknob._types import FrozenTrial, TrialStatus
 from hyperknob.space.parameters import HyperParameter
 from hyperknob.space.search_space import config_key
 
-__all__ = ["IDLE", "Sampler", "TrialKeyCache", "TrialsView"]
+__all__ = ["IDLE", "PriorObservation", "Sampler", "TrialKeyCache", "TrialsView"]
 
 # What a sampler returns when it cannot propose now but may later (e.g. waiting for running trials).
 IDLE: Final = "idle"
@@ -63,18 +64,39 @@ class TrialKeyCache:
         self.finished_prefix: tuple[int, FrozenTrial, list[FrozenTrial]] | None = None
 
 
+@dataclasses.dataclass(frozen=True)
+class PriorObservation:
+    """A result from another study (a warm start), on a scale every task shares: ``quantile`` is
+    its rank within its own study (0 the best, 1 the worst), since objective values of another
+    task (other data, another scale) cannot be compared with this study's. ``weight`` in [0, 1] is
+    how much it counts, by how well its study predicts this one so far; ``values`` hold only the
+    parameters this study's space has."""
+
+    values: Mapping[str, Any]
+    quantile: float
+    weight: float
+    source: str = ""
+
+
 class TrialsView:
-    """What a sampler may know of the study: its trials (finished and running) and the objective.
+    """What a sampler may know of the study: its trials (finished and running), the objective, and
+    results of earlier studies it was warm-started from (``prior``; a sampler may ignore them).
 
     ``keys``: the study's ``TrialKeyCache``; a view without one computes every key afresh."""
 
     def __init__(
-        self, trials: Sequence[FrozenTrial], number: int, direction: str = "min", keys: TrialKeyCache | None = None
+        self,
+        trials: Sequence[FrozenTrial],
+        number: int,
+        direction: str = "min",
+        keys: TrialKeyCache | None = None,
+        prior: Sequence[PriorObservation] = (),
     ) -> None:
         self.trials = tuple(trials)
         self.number = number  # the number of the trial being proposed
         self.direction = direction
         self.keys = keys if keys is not None else TrialKeyCache()
+        self.prior = tuple(p for p in prior if p.weight > 0)
 
     def finished(self) -> list[FrozenTrial]:
         """The completed trials with a finite score, in the view's order."""

@@ -43,6 +43,7 @@ _MAX_CLIMB_ROUNDS = 3
 _CLIMB_MAXITER = 100
 _MAX_GRID = 4096  # discrete parameters with more values than this are snapped one value at a time
 _LOG_2PI = math.log(2 * math.pi)
+_PRIOR_NOISE = 0.1  # the noise variance of an earlier study's point at full weight (losses are standardised)
 _KERAS_TUNER_BETA = 2.6  # UCB's weight alone (KerasTuner's default)
 _ALTERNATE_BETA = 2.0  # UCB's weight when it alternates with log EI (measured: GPSampler's docstring)
 # Yeo-Johnson exponents tried (steps of 0.1, never exactly 0 or 2). Below 0 the bad tail would be
@@ -89,6 +90,26 @@ def _yeo_johnson(y: np.ndarray, lam: np.ndarray) -> np.ndarray:
     up = (np.power(np.where(pos, y, 0.0) + 1.0, lam) - 1.0) / lam
     down = -(np.power(1.0 - np.where(pos, 0.0, y), 2.0 - lam) - 1.0) / (2.0 - lam)
     return np.where(pos, up, down)
+
+
+def _with_prior(
+    prior: Sequence[Any], encoder: UnitCubeEncoder, snap: Any, x: np.ndarray, y: np.ndarray, limit: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """This study's points followed by earlier studies' (the best of them, to ``limit`` in all).
+    An earlier result enters at the normal quantile of its rank in its own study (this study's
+    losses are standardised too, so both share a scale), with extra noise that grows as its
+    study's weight falls: a source that predicts this study badly is all but ignored."""
+    from scipy.special import ndtri
+
+    order = sorted(range(len(prior)), key=lambda i: prior[i].quantile)[: max(limit - len(y), 0)]
+    if not order:
+        return x, y, np.zeros(len(y))
+    rows = np.array([encoder.encode(prior[i].values) for i in order]).reshape(len(order), encoder.dim)
+    rows = np.where(np.isnan(rows), snap.fill, rows)
+    q = np.clip([prior[i].quantile for i in order], 0.02, 0.98)
+    weight = np.array([prior[i].weight for i in order])
+    noise = _PRIOR_NOISE / np.maximum(weight, 1e-6)
+    return np.vstack([x, rows]), np.concatenate([y, ndtri(q)]), np.concatenate([np.zeros(len(y)), noise])
 
 
 def warp_losses(y: np.ndarray) -> np.ndarray:
@@ -261,23 +282,38 @@ class GPSampler(Sampler):
         encoder = UnitCubeEncoder(space)
         n_init = self.startup_trials(encoder.space)
         finished = view.finished()
-        if encoder.dim == 0 or len(finished) < max(n_init, 2):
+        prior_mass = sum(p.weight for p in view.prior)  # earlier studies' results count towards the start-up
+        if encoder.dim == 0 or len(finished) + prior_mass < max(n_init, 2):
             return self._random.propose(space, view, rng)
         tried = view.tried_keys(space)
         snap = _Snapper(space, encoder)
 
-        x_obs = np.array([encoder.encode(t.values) for t in finished])
+        x_obs = np.array([encoder.encode(t.values) for t in finished]).reshape(len(finished), encoder.dim)
         y_obs = np.array([t.score for t in finished], dtype=float)  # finished: every score is finite
         if view.direction == "max":
             y_obs = -y_obs
         x_obs, y_obs = self._cap(x_obs, y_obs)
-        if np.ptp(y_obs) == 0.0:
+        own = len(y_obs) >= 2 and np.ptp(y_obs) > 0.0
+        if not own and not view.prior:
             return self._random.propose(space, view, rng)
-        y = warp_losses(y_obs)
+        y = warp_losses(y_obs) if own else np.zeros(len(y_obs))
         x = np.where(np.isnan(x_obs), snap.fill, x_obs)
 
         fit_rows = best_and_recent(y, _MAX_FIT)
-        gp = fit_gp(x[fit_rows], y[fit_rows], rng)
+        x_fit, y_fit = x[fit_rows], y[fit_rows]
+        noise = None  # extra noise per conditioned point: only a warm start's points have any
+        if view.prior:
+            # This study's points and earlier studies' together: the model is fitted and
+            # conditioned on both, and candidates are drawn near the best of either.
+            x_fit, y_fit, noise = _with_prior(view.prior, encoder, snap, x_fit, y_fit, _MAX_FIT)
+            x, y = x_fit, y_fit
+            x_obs, y_obs = x_fit, y_fit
+        gp = fit_gp(x_fit, y_fit, rng)
+        if noise is not None:
+            try:
+                gp = GaussianProcess(x_fit, y_fit, gp.ils, gp.scale, gp.noise, noise)
+            except np.linalg.LinAlgError:
+                pass
         best = float(y.min())
 
         running = view.running()
@@ -288,8 +324,9 @@ class GPSampler(Sampler):
             x_pend = np.where(np.isnan(x_pend), snap.fill, x_pend)
             x_all = np.vstack([x, x_pend])
             y_all = np.concatenate([y, np.zeros(len(x_pend))])
+            pending_noise = None if noise is None else np.concatenate([noise, np.zeros(len(x_pend))])
             try:
-                gp = GaussianProcess(x_all, y_all, gp.ils, gp.scale, gp.noise)
+                gp = GaussianProcess(x_all, y_all, gp.ils, gp.scale, gp.noise, pending_noise)
             except np.linalg.LinAlgError:
                 pass
 

@@ -45,6 +45,7 @@ _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _SIGMA0 = 0.07
 _MIN_SIGMA = 0.01
 _PRIOR_MU, _PRIOR_SIGMA = 0.5, 1.0
+_PRIOR_GOOD_QUANTILE = 0.15  # an earlier study's trial in its best 15% joins the good group
 _EXTRA_ROUNDS = 4  # candidate batches to draw when every candidate was already tried
 
 
@@ -358,14 +359,17 @@ class TPESampler(Sampler):
         space = list(space)
         finished = view.finished()
         dims = [_Dim(hp, i) for i, hp in enumerate(space) if not isinstance(hp, Fixed)]
-        if len(finished) < max(self.n_startup_trials, 1) or not dims:
+        prior_mass = sum(p.weight for p in view.prior)  # earlier studies' results count towards the start-up
+        if len(finished) + prior_mass < max(self.n_startup_trials, 1) or not dims or not (finished or view.prior):
             return self._random.propose(space, view, rng)
 
         sign = -1.0 if view.direction == "max" else 1.0
         rows, scores = self._finished_rows(finished, dims, space)
         losses = sign * scores
-        n_good = int(np.clip(self.gamma(len(losses)), 1, len(losses)))
-        good_mask = _lowest(losses, n_good)
+        good_mask = np.zeros(0, dtype=bool)
+        if len(losses):
+            n_good = int(np.clip(self.gamma(len(losses)), 1, len(losses)))
+            good_mask = _lowest(losses, n_good)
 
         running = view.running() if self.consider_running else []
         if running:
@@ -380,8 +384,22 @@ class TPESampler(Sampler):
         bad_rows = np.vstack([rows[bad], rows_running])
         good_rows = rows[good_mask]
         bad_rows, bad_weights = _thinned(bad_rows, self.weights(n_bad)[n_bad - len(bad_rows):], self.max_kernels)
+        good_weights = self.weights(len(good_rows))
+        if view.prior:
+            # Earlier studies' results, older than any of this study's: good where they ranked in
+            # the top of their own study (by quantile, a scale every task shares), weighted by how
+            # well their study predicts this one.
+            prior_rows = self._rows(view.prior, dims, space)  # type: ignore[arg-type]  # (they have .values)
+            quantiles = np.array([p.quantile for p in view.prior])
+            weights = np.array([p.weight for p in view.prior])
+            top = quantiles <= _PRIOR_GOOD_QUANTILE
+            good_rows = np.vstack([prior_rows[top], good_rows])
+            good_weights = np.concatenate([weights[top], good_weights])
+            bad_rows, bad_weights = _thinned(
+                np.vstack([prior_rows[~top], bad_rows]), np.concatenate([weights[~top], bad_weights]), self.max_kernels
+            )
 
-        l_model = _Mixture(good_rows, self.weights(len(good_rows)) / self.prior_weight, dims, self.multivariate)
+        l_model = _Mixture(good_rows, good_weights / self.prior_weight, dims, self.multivariate)
         g_model = _Mixture(bad_rows, bad_weights / self.prior_weight, dims, self.multivariate)
 
         tried = view.tried_keys(space)

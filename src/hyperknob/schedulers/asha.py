@@ -189,7 +189,7 @@ class ASHAScheduler(Scheduler):
         # and its acquisition is optimised over configuration and budget together.
         augmented = [*space, Float(BUDGET_INPUT, 0.0, 1.0)]
         tagged = [dataclasses.replace(t, values={**t.values, BUDGET_INPUT: self._budget_input(t)}) for t in view.trials]
-        values = self.sampler.propose(augmented, TrialsView(tagged, view.number, view.direction), rng)
+        values = self.sampler.propose(augmented, TrialsView(tagged, view.number, view.direction, prior=view.prior), rng)
         if values is None or values == IDLE:
             return values
         values = {k: v for k, v in values.items() if k not in SCHEDULE_KEYS and k != BUDGET_INPUT}

@@ -46,8 +46,11 @@ class UnitCubeEncoder:
                 continue
             used.add(hp.name)
             if is_categorical(hp):
+                choices = list(hp.grid_values())
+                if values[hp.name] not in choices:
+                    continue  # a choice an older definition (or another study) had: unknown here
                 one_hot = np.zeros(where.stop - where.start)
-                one_hot[list(hp.grid_values()).index(values[hp.name])] = 1.0
+                one_hot[choices.index(values[hp.name])] = 1.0
                 vector[where] = one_hot
             else:
                 vector[where.start] = hp.to_unit(values[hp.name])

@@ -15,6 +15,7 @@ from hyperknob.study.callbacks import StudyCallback
 from hyperknob.study.loop import adapt_objective
 from hyperknob.study.settings import StudySettings, check_run_arguments
 from hyperknob.study.study import Study
+from hyperknob.study.warm_start import add_warm_start
 
 __all__ = ["adapt_objective", "create_study", "load_study", "optimize"]
 
@@ -40,6 +41,7 @@ def create_study(
     heartbeat_interval: float | None = None,
     grace_period: float | None = None,
     enqueue_defaults: bool = False,
+    warm_start: Sequence[Any] | None = None,
 ) -> Study:
     """Create a study, or resume the one stored under ``directory/project_name``.
 
@@ -53,6 +55,9 @@ def create_study(
     ``trial_timeout`` (seconds) stops a trial that runs longer and records it FAILED.
     ``enqueue_defaults=True`` runs the parameters' ``default=`` values as the next trial
     (``Study.enqueue_trial`` queues any other configuration, ``Study.add_trial`` records a result).
+    ``warm_start=[source, ...]`` (Studies, project folders, ``(storage_url, study_name)`` pairs)
+    lets the algorithm learn from earlier studies, whose spaces and tasks may differ
+    (``study.warm_start``); their trials are not this study's.
     """
     project_name = project_name or "untitled_project"
     project_dir = os.path.join(directory or ".", project_name)
@@ -74,6 +79,8 @@ def create_study(
     )
     if enqueue_defaults:
         study.enqueue_defaults()
+    if warm_start:
+        add_warm_start(study, warm_start)
     return study
 
 

@@ -25,6 +25,7 @@ from hyperknob.storage.base import dumps
 if TYPE_CHECKING:
     from hyperknob.study.study import Study
     from hyperknob.study.trial import Trial
+    from hyperknob.study.warm_start import WarmStart
 
 __all__ = ["ADDED", "KnownTrials", "is_defaults_trial", "queued_proposal"]
 
@@ -87,6 +88,8 @@ def is_defaults_trial(user_attrs: Mapping[str, Any]) -> bool:
 
 class KnownTrials:
     """The ``Study`` methods for configurations and results known before the search."""
+
+    warm_start: WarmStart | None = None  # earlier studies the algorithm learns from (study/warm_start.py)
 
     def enqueue_trial(
         self,

@@ -55,6 +55,7 @@ from hyperknob.study.space_state import StudySpace
 from hyperknob.study.time_limit import trial_time_limit
 from hyperknob.study.trial import MetricsTracker, Trial
 from hyperknob.study.trial_limits import fit_metrics, fit_user_attrs
+from hyperknob.study.warm_start import prior_observations
 from hyperknob.study.workers import is_orphan, new_worker_id
 
 __all__ = ["Study", "StudyAddress", "StudySettings"]
@@ -114,8 +115,7 @@ class Study(KnownTrials):
         self.stop_reason: str | None = None
         self.score_trial_fn: Callable[[Trial], None] | None = None
         self._chosen_algorithm: dict[int, str] = {}  # trial number -> what algorithm="auto" chose
-        # The keys of tried configurations, kept between this study's proposals (see TrialKeyCache).
-        self.trial_keys = TrialKeyCache()
+        self.trial_keys = TrialKeyCache()  # tried configurations' keys, kept between proposals
         self.populate_hook: Callable[[TrialsView, np.random.Generator], Any] | None = None
 
     # --- construction helpers ---------------------------------------------------------------------
@@ -240,10 +240,10 @@ class Study(KnownTrials):
     def _propose(self, trials: Sequence[FrozenTrial], number: int, config: Mapping[str, Any]) -> Proposal | str:
         self._space.set_config(config.get("space", []))
         self.settings.max_trials = config.get("max_trials", self.settings.max_trials)
-        view = TrialsView(trials, number, self.direction.value, self.trial_keys)
+        prior = prior_observations(self, trials, config)
+        view = TrialsView(trials, number, self.direction.value, self.trial_keys, prior)
         rng = self._rng(number)
-        queued = queued_proposal(self, trials, config, view, rng) if config.get("queue") else None
-        if queued is not None:
+        if (queued := queued_proposal(self, trials, config, view, rng)) is not None:
             return queued
         if self.populate_hook is not None:
             values = self.populate_hook(view, rng)
@@ -255,8 +255,7 @@ class Study(KnownTrials):
             if view.running():
                 return "idle"
             if not self._space.definitions and all(t.user_attrs.get(ADDED) for t in view.finished()):
-                # No trial ever declared the space (each was cut off first, or added by add_trial):
-                # unknown, not exhausted.
+                # No trial declared the space (each was cut off, or added): unknown, not exhausted.
                 return Proposal(values={})
             return "exhausted"
         if values == IDLE:

@@ -24,6 +24,7 @@ from hyperknob.study.outcomes import message_of, outcome_of
 from hyperknob.study.results import convert_results, record_results
 from hyperknob.study.time_limit import trial_time_limit
 from hyperknob.study.trial import Trial
+from hyperknob.study.warm_start import add_warm_start
 from hyperknob.tuners.distributed import distributed_role, wait_for
 from hyperknob.tuners.model_runner import declaration_scope
 
@@ -49,6 +50,8 @@ class BaseTuner:
         trial_timeout: seconds one trial may run; a longer one is stopped and recorded FAILED.
         enqueue_defaults: run the configuration of the build function's ``default=`` values first
             (``oracle.enqueue_trial(...)`` queues any other).
+        warm_start: earlier studies (Studies, project folders, ``(storage_url, study_name)`` pairs)
+            whose results guide the algorithm; their spaces and tasks may differ from this one.
     """
 
     def __init__(
@@ -64,6 +67,7 @@ class BaseTuner:
         pruner: Any = None,
         trial_timeout: float | None = None,
         enqueue_defaults: bool = False,
+        warm_start: Any = None,
         **kwargs: Any,
     ) -> None:
         if kwargs:
@@ -93,6 +97,8 @@ class BaseTuner:
             self._populate_initial_space()
         if enqueue_defaults:
             self.study.enqueue_defaults()
+        if warm_start:
+            add_warm_start(self.study, warm_start)
 
     # --- paths ------------------------------------------------------------------------------------
     @property
