@@ -97,3 +97,27 @@ def test_every_tuner_takes_warm_start(tmp_path):
                   directory=str(tmp_path), project_name="k", warm_start=[source])
     tuner.search(verbose=0)
     assert tuner.study.warm_start is not None and len(tuner.study.trials) == 3
+
+
+def test_the_cli_lists_sources_and_the_summary_says_what_a_study_drew_on(tmp_path, capsys):
+    from hyperknob.cli import main
+
+    def old(hp):
+        return hp.Float("x", 0.0, 1.0) + hp.Float("dropout", 0.0, 0.5)
+
+    def new(hp):
+        return hp.Float("x", 0.0, 1.0) + hp.Int("width", 1, 4)
+
+    _source(tmp_path, "old", old, n=5)
+    study = hk.create_study(str(tmp_path), "new", algorithm="tpe", seed=0, warm_start=[str(tmp_path / "old")])
+    study.optimize(new, n_trials=3, verbose=0)
+    assert main(["sources", str(tmp_path), "--for", str(tmp_path / "new"), "--json"]) == 0
+    import json
+
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["trials"] == 5 and row["uses"] == "x" and row["dropped"] == "dropout" and row["new"] == "width"
+    assert main(["summary", str(tmp_path / "new"), "--json"]) == 0
+    (source,) = json.loads(capsys.readouterr().out)["warm_start"]
+    assert source["trials"] == 5 and source["dropped"] == ["dropout"] and 0.0 <= source["weight"] <= 1.0
+    assert main(["summary", str(tmp_path / "new")]) == 0
+    assert "warm start" in capsys.readouterr().out

@@ -168,11 +168,44 @@ def studies(args: argparse.Namespace) -> int:
     return 0
 
 
+def sources(args: argparse.Namespace) -> int:
+    """The studies under a folder a warm start could draw on, mapped onto one study's space."""
+    from hyperknob.study.factory import load_study
+    from hyperknob.study.warm_start import WarmStart, resolve_sources
+
+    space = None
+    if args.target:
+        target = os.path.abspath(args.target.rstrip("/"))
+        space = load_study(os.path.dirname(target), os.path.basename(target)).space
+    rows = []
+    for name in _project_files(args.directory):
+        folder = os.path.join(args.directory, name)
+        if args.target and os.path.abspath(folder) == os.path.abspath(args.target):
+            continue
+        try:
+            warm = WarmStart(resolve_sources([folder]))
+        except Exception as exc:  # noqa: BLE001 - a foreign or damaged file: say so, keep listing
+            rows.append({"source": folder, "trials": None, "uses": f"unreadable: {exc}", "dropped": "", "new": ""})
+            continue
+        own = space
+        if own is None:  # no target: the source's own space, as it last stored it
+            own = load_study(args.directory, name).space
+        warm.observations(own, [], "min")
+        (summary,) = warm.summaries
+        rows.append({"source": folder, "trials": summary.trials, "uses": ", ".join(summary.used),
+                     "dropped": ", ".join(summary.dropped), "new": ", ".join(summary.added)})
+    title = f"Warm-start sources for {args.target}" if args.target else f"Warm-start sources under {args.directory}"
+    _print(args, rows, _table(rows, title))
+    return 0
+
+
 def summary(args: argparse.Namespace) -> int:
     from hyperknob.report.tables import study_summary
+    from hyperknob.study.warm_start import SourceSummary, describe_source
 
     data = study_summary(_open_study(args))
-    rows = [{"": key, "value": _format(value)} for key, value in data.items() if key != "best"]
+    rows = [{"": key, "value": _format(value)} for key, value in data.items() if key not in ("best", "warm_start")]
+    rows += [{"": "warm start", "value": describe_source(SourceSummary(**s))} for s in data["warm_start"]]
     if data["best"]:
         rows.append({"": "best", "value": f"trial {data['best']['trial_id']}: {data['best']['score']:.6g}"})
         rows += [{"": f"  {k}", "value": _format(v)} for k, v in data["best"]["values"].items()]
@@ -344,6 +377,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--storage")
     s.add_argument("--json", action="store_true")
     s.set_defaults(run=studies)
+    ws = commands.add_parser("sources", help="studies under a folder that a warm start could draw on")
+    ws.add_argument("directory", help="the folder holding project folders (each with a study.db)")
+    ws.add_argument("--for", dest="target", help="a project folder: show what its space would use of each")
+    ws.add_argument("--json", action="store_true")
+    ws.set_defaults(run=sources)
     m = commands.add_parser("summary", help="counts by status, time spent, the best so far")
     _reading(m)
     m.set_defaults(run=summary)

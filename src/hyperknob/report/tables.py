@@ -6,11 +6,13 @@ after, in the process that ran it or in another.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hyperknob._types import FrozenTrial, TrialStatus
+from hyperknob.study.warm_start import source_summaries
 
 if TYPE_CHECKING:
     from hyperknob.study.study import Study
@@ -107,6 +109,8 @@ def study_summary(study: Study) -> dict[str, Any]:
         "by_status": {s.value: counts.get(s.value, 0) for s in TrialStatus if counts.get(s.value, 0)},
         "trial_time_s": float(sum(durations)),
         "wall_time_s": float(max(ends) - min(starts)) if starts and ends else 0.0,
+        "warm_start": [dataclasses.asdict(s) for s in source_summaries(study)],
+        "queued": len(study.queued_trials()),
         "best": None if not best else {
             "number": best[0].number, "trial_id": best[0].trial_id, "score": best[0].score,
             "values": dict(best[0].values),

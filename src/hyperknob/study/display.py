@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from hyperknob._text import printable
 from hyperknob._types import FrozenTrial, TrialStatus
 from hyperknob.study.callbacks import StudyCallback
+from hyperknob.study.warm_start import describe_source
 
 if TYPE_CHECKING:
     from hyperknob.study.study import Study
@@ -165,6 +166,8 @@ class ProgressDisplay(StudyCallback):
             f"Search finished ({reason}) in {format_duration(time.monotonic() - self._started)}; {best}.{algorithm}",
             markup=False,
         )
+        for summary in study.warm_start.summaries if study.warm_start is not None else []:
+            self.console.print(f"Warm start from {printable(describe_source(summary))}.", markup=False)
 
 
 def default_callbacks(verbose: int | str, n_trials: int | None = None) -> list[StudyCallback]:

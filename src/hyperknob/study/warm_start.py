@@ -38,7 +38,10 @@ from hyperknob.storage import default_sqlite_url, open_storage
 if TYPE_CHECKING:
     from hyperknob.study.study import Study
 
-__all__ = ["SourceSummary", "WarmStart", "add_warm_start", "prior_observations", "resolve_sources"]
+__all__ = [
+    "SourceSummary", "WarmStart", "add_warm_start", "describe_source", "prior_observations", "resolve_sources",
+    "source_summaries",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,30 @@ class SourceSummary:
     added: list[str]  # parameters of the new space the source never had
     out_of_range: int  # values outside the new space's ranges or choices (kept, never proposed)
     weight: float | None = None
+
+
+def describe_source(summary: SourceSummary) -> str:
+    """One line on what a source gave: the display and ``hyperknob summary`` print it."""
+    parts = [f"{summary.trials} trials"]
+    if summary.weight is not None:
+        parts.append(f"weight {summary.weight:.2f}")
+    if summary.dropped:
+        parts.append("dropped " + ", ".join(summary.dropped))
+    if summary.added:
+        parts.append("new here " + ", ".join(summary.added))
+    if summary.out_of_range:
+        parts.append(f"{summary.out_of_range} values outside the new ranges (kept, not proposed)")
+    return f"{summary.label}: " + "; ".join(parts)
+
+
+def source_summaries(study: Study) -> list[SourceSummary]:
+    """What a study draws on (its stored sources, weighed against its trials now)."""
+    record = study.storage.load_study(study.name)
+    config = record.config if record is not None else {}
+    if study.warm_start is None and not config.get("warm_start"):
+        return []
+    prior_observations(study, study.get_trials(), config)
+    return list(study.warm_start.summaries) if study.warm_start is not None else []
 
 
 @dataclasses.dataclass
