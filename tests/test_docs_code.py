@@ -27,10 +27,15 @@ def test_every_python_block_compiles(page):
 def test_the_readme_objective_examples_run_as_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     blocks = [b for b in _blocks(ROOT / "README.md") if "hk.optimize(" in b or "hk.create_study(" in b]
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     namespace: dict = {"train_one_epoch": lambda lr: 1.0 - abs(lr - 0.01)}
+    studies = []
     for code in blocks:
         exec(compile(code.replace("print(", "(lambda *a: None)("), "README", "exec"), namespace)
-    study = namespace["study"]
+        studies.append(namespace["study"])
+    study = studies[1]  # the ask/tell loop
     assert len(study.trials) == 20 and study.best_trial is not None
+    warm = studies[2]  # the warm start from the first block's study, with a queued and an added trial
+    assert len(warm.trials) == 11 and dict(warm.trials[0].values) == {"x": 0.5, "kind": "a"}
+    assert dict(warm.trials[1].values) == {"x": 1.0, "kind": "a"} and warm.warm_start.summaries[0].trials == 50
     assert (tmp_path / "runs" / "quadratic" / "study.db").exists()
