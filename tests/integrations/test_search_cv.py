@@ -168,3 +168,21 @@ def test_successive_halving_on_an_estimator_parameter():
         hk.HyperSearchCV(ensemble.RandomForestClassifier(), {"max_depth": [2]}, algorithm="asha", resource="n_estimators").fit(X, y)
     with pytest.raises(ValueError, match="neither 'n_samples' nor a parameter"):
         hk.HyperSearchCV(svm.SVC(), {"C": [1.0]}, algorithm="hyperband", resource="n_estimators", max_resources=5).fit(X, y)
+
+
+def test_a_search_warm_started_from_another_data_set_and_with_defaults_first(iris):
+    wine = datasets.load_wine(return_X_y=True)
+    from hyperknob.space.parameters import Float
+
+    space = {"C": Float("svc__C", 1e-3, 1e3, sampling="log", default=1.0),
+             "gamma": Float("svc__gamma", 1e-4, 1.0, sampling="log", default=0.01)}
+    model = pipeline.make_pipeline(preprocessing.StandardScaler(), svm.SVC())
+    space = {f"svc__{k}": v for k, v in space.items()}
+    source = hk.HyperSearchCV(model, space, algorithm="random", n_trials=20, random_state=0, cv=3).fit(*wine)
+    search = hk.HyperSearchCV(model, space, algorithm="tpe", n_trials=6, random_state=0, cv=3,
+                              warm_start=[source.study_], enqueue_defaults=True).fit(*iris)
+    first = search.study_.trials[0]
+    assert first.user_attrs["enqueued"] == "defaults" and dict(first.values) == {"svc__C": 1.0, "svc__gamma": 0.01}
+    assert len(search.cv_results_["params"]) == 6  # the source's 20 candidates are not this search's
+    (summary,) = search.study_.warm_start.summaries
+    assert summary.trials == 20 and summary.used == ["svc__C", "svc__gamma"]

@@ -68,6 +68,9 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
             ``max_resources`` is required); each round keeps the best 1/``factor``.
         directory, project_name, storage: where the study lives; by default in memory. With a
             directory, a search interrupted and fitted again resumes instead of starting over.
+        warm_start: earlier studies (a fitted search's ``study_``, project folders, ``(storage_url,
+            study_name)`` pairs) whose results guide the algorithm (docs/warm-start.md).
+        enqueue_defaults: evaluate the parameters' ``default=`` values first.
     """
 
     def __init__(
@@ -92,6 +95,8 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         min_resources: int | None = None,
         max_resources: int | None = None,
         factor: int = 3,
+        warm_start: Any = None,
+        enqueue_defaults: bool = False,
     ) -> None:
         self.estimator = estimator
         self.param_distributions = param_distributions
@@ -112,6 +117,8 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.min_resources = min_resources
         self.max_resources = max_resources
         self.factor = factor
+        self.warm_start = warm_start
+        self.enqueue_defaults = enqueue_defaults
 
     def __sklearn_tags__(self) -> Any:
         """The tuned estimator's kind and input tags (sparse input, pairwise kernels) are the search's."""
@@ -177,6 +184,7 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
             self.directory, self.project_name or "hyper_search_cv", storage=storage,
             objective=Objective(f"mean_test_{key}", "max"), algorithm=algorithm, seed=self.random_state,
             max_trials=self.n_trials, hyperparameters=predefined, max_consecutive_failed_trials=None,
+            warm_start=self.warm_start, enqueue_defaults=self.enqueue_defaults,
         )
         raised: list[BaseException] = []
 
