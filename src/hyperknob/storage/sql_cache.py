@@ -96,4 +96,6 @@ def read_trials(
         if not trial.status.is_finished:
             unfinished[number] = (tuple(row), trial)
         changed = True
-    return list(trials), [unfinished[n][1] for n in sorted(unfinished)], changed
+    # A claim holds the study's write lock, so no trial is added while it reads: it gets the cache's
+    # own list (a copy costs as much as the study is long); anyone else gets a copy to keep.
+    return (trials if claiming else list(trials)), [unfinished[n][1] for n in sorted(unfinished)], changed
