@@ -177,7 +177,7 @@ def sources(args: argparse.Namespace) -> int:
     if args.target:
         target = os.path.abspath(args.target.rstrip("/"))
         space = load_study(os.path.dirname(target), os.path.basename(target)).space
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in _project_files(args.directory):
         folder = os.path.join(args.directory, name)
         if args.target and os.path.abspath(folder) == os.path.abspath(args.target):

@@ -66,9 +66,11 @@ def queued_proposal(
     entry's other parameters come from the study's sampler; a defaults entry takes every known
     parameter's default (and a parameter first declared in the trial takes its default too)."""
     queue = config.get("queue") or []
-    if not queue:
-        return None
+    ids = {e["id"] for e in queue}
+    if not queue or ids <= study._queue_taken:
+        return None  # (remembered: a long study does not look through its trials at every claim)
     taken = _taken(trials)
+    study._queue_taken = frozenset(ids & taken)
     entry = next((e for e in queue if e["id"] not in taken), None)
     if entry is None:
         return None
@@ -90,6 +92,7 @@ class KnownTrials:
     """The ``Study`` methods for configurations and results known before the search."""
 
     warm_start: WarmStart | None = None  # earlier studies the algorithm learns from (study/warm_start.py)
+    _queue_taken: frozenset[str] = frozenset()  # queue entries known to have run (taken entries stay taken)
 
     def enqueue_trial(
         self,
