@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 _PRIOR_STRENGTH = 3.0  # trials' worth of belief that a source is half related, before evidence
 _NEIGHBOURS = 3
+_MAX_JUDGED = 200  # the new study's results a source's weight is judged on (the newest)
 
 
 @dataclasses.dataclass
@@ -190,6 +191,9 @@ class WarmStart:
     ) -> list[PriorObservation]:
         self._map(space)
         current, current_q = _quantiles(trials, direction)
+        if len(current) > _MAX_JUDGED:  # the weight is judged on the newest results: bounded cost
+            recent = np.argsort([t.number for t in current])[-_MAX_JUDGED:]
+            current, current_q = [current[i] for i in recent], current_q[recent]
         x_current = (np.array([self._encoder.encode(t.values) for t in current])
                      if self._encoder is not None and current else None)
         out: list[PriorObservation] = []
