@@ -251,3 +251,33 @@ def test_user_model_checkpoint_takes_effect_and_tensorboard_gets_a_directory_per
 
     assert isinstance(copied[0], EpochScalars) == (importlib.util.find_spec("tensorflow") is None)
     assert board.log_dir == str(tmp_path / "logs")
+
+
+def test_a_keras_search_starts_from_the_defaults_a_queued_model_and_an_earlier_study(tmp_path, data):
+    x, y, xv, yv = data
+    first = kt.RandomSearch(build_model, objective="val_accuracy", max_trials=3, seed=0,
+                            directory=str(tmp_path), project_name="v1")
+    first.search(x, y, epochs=2, validation_data=(xv, yv), verbose=0)
+
+    def build_v2(hp):  # the network changed: one more hyperparameter, a narrower range
+        model = keras.Sequential([
+            keras.Input((64,)),
+            keras.layers.Dense(hp.Int("units", 16, 32, step=8), activation="relu"),
+            keras.layers.Dropout(hp.Float("dropout", 0.0, 0.3, default=0.1)),
+            keras.layers.Dense(10, activation="softmax"),
+        ])
+        model.compile(optimizer=keras.optimizers.Adam(hp.Float("lr", 1e-3, 1e-2, sampling="log")),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    second = kt.BayesianOptimization(build_v2, objective="val_accuracy", max_trials=4, seed=0,
+                                     directory=str(tmp_path), project_name="v2", enqueue_defaults=True,
+                                     warm_start=[str(tmp_path / "v1")])
+    second.oracle.enqueue_trial({"units": 32, "lr": 0.005, "dropout": 0.0})
+    second.search(x, y, epochs=2, validation_data=(xv, yv), verbose=0)
+    trials = second.study.trials
+    assert len(trials) == 4 and all(t.status == kt.TrialStatus.COMPLETED for t in trials)
+    assert dict(trials[0].values) == {"units": 16, "dropout": 0.1, "lr": 1e-3}
+    assert dict(trials[1].values) == {"units": 32, "lr": 0.005, "dropout": 0.0}
+    (summary,) = second.study.warm_start.summaries
+    assert summary.trials == 3 and summary.added == ["dropout"] and summary.used == ["lr", "units"]
