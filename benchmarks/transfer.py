@@ -398,6 +398,15 @@ def mad(xs: list[float]) -> float:
     return statistics.median(abs(x - m) for x in xs)
 
 
+def checkpoints(evals: int) -> list[int]:
+    """The evaluation counts the anytime table reads off: 8, 16, 32 ... up to ``evals``."""
+    out, n = [], 8
+    while n < evals:
+        out.append(n)
+        n *= 2
+    return [*out, evals]
+
+
 def summarise(raw: dict, arms: list[str], evals: int) -> dict:
     summary: dict = {}
     for pname, by_alg in raw.items():
@@ -417,6 +426,8 @@ def summarise(raw: dict, arms: list[str], evals: int) -> dict:
                     "seeds": len(runs),
                     "worse_than_cold_by": statistics.median(finals) - statistics.median(cold),
                     "max_eval_s": max(r["max_eval_s"] for r in runs),
+                    "median_best_after": {n: statistics.median(min(r["values"][:n]) for r in runs)
+                                          for n in checkpoints(evals)},
                 }
                 if arm == "warm":
                     weights = [r["final_weight"] for r in runs if r.get("final_weight") is not None]
@@ -493,6 +504,20 @@ def render(summary: dict, pair_defs: dict, arms: list[str], algorithms: list[str
             lines.append(f"| {pname} | " + " | ".join(_g(s["arms"][a]["median_final"]) for a in arms)
                          + f" | {_g(s['noise'])} | {'–' if w is None else f'{w:.2f}'} |")
         lines.append("")
+        if "warm" in arms:
+            marks = checkpoints(args.evals)
+            lines.append("Median best so far after n evaluations, cold / warm (the early lead the final-best "
+                         "columns hide):")
+            lines.append("")
+            lines.append("| pair | " + " | ".join(f"n = {n}" for n in marks) + " |")
+            lines.append("|---|" + "--:|" * len(marks))
+            for pname, by_alg in summary.items():
+                s = by_alg.get(algorithm)
+                if s is None:
+                    continue
+                cold, warm = s["arms"]["cold"]["median_best_after"], s["arms"]["warm"]["median_best_after"]
+                lines.append(f"| {pname} | " + " | ".join(f"{_g(cold[n])} / {_g(warm[n])}" for n in marks) + " |")
+            lines.append("")
         g = goals(summary, algorithm) if "warm" in arms else {}
         lines.append("Goals (warm arm):")
         lines.append("")
@@ -530,6 +555,22 @@ def render(summary: dict, pair_defs: dict, arms: list[str], algorithms: list[str
 
 # --------------------------------------------------------------------------- driver
 
+def report_again(path: Path) -> int:
+    """Summarises and prints an earlier run's raw results (standard library only: no venv needed)."""
+    import json
+
+    payload = json.loads(path.read_text())
+    a = payload["args"]
+    args = argparse.Namespace(seeds=len(a["seeds"]), evals=a["evals"], source_evals=a["source_evals"])
+    summary = summarise(payload["raw"], a["arms"], a["evals"])
+    table = render(summary, pairs(), a["arms"], a["algorithms"], args, payload["machine"], payload["duration_s"])
+    print(table)
+    payload.update(summary=summary, markdown=table,
+                   goals={g: goals(summary, g) for g in a["algorithms"]} if "warm" in a["arms"] else {})
+    write_json(path, payload, TAG, indent=1, default=str, end="\n")
+    return 0
+
+
 def in_venv() -> bool:
     return Path(sys.prefix).resolve() == VENV.resolve()
 
@@ -545,7 +586,12 @@ def main(argv=None) -> int:
     p.add_argument("--arms", default=",".join(ARMS), help="comma-separated arms (cold always runs): " + ", ".join(ARMS))
     p.add_argument("--json", type=Path, default=RESULTS, help="where to write the JSON results")
     p.add_argument("--no-venv", action="store_true", help="run in this Python as it is")
+    p.add_argument("--from-json", type=Path,
+                   help="evaluate nothing: summarise and print the raw results of an earlier run's JSON again "
+                        "(and rewrite its summary and tables)")
     args = p.parse_args(argv)
+    if args.from_json:
+        return report_again(args.from_json)
 
     if not in_venv() and not args.no_venv:
         ensure_venv(VENV, REQUIREMENTS, STAMP_NAME, TAG, pin_first=TORCH, this_repo=True,
