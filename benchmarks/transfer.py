@@ -51,14 +51,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from _common import HERE, ROOT, TORCH, chosen, ensure_venv, log, machine_info, thread_vars, write_json
+from suite import REQUIREMENTS, STAMP_NAME, VENV, VENV_PY, in_venv  # suite.py's venv (torch: optuna's GPSampler)
 
 TAG = "transfer"
-VENV = HERE / ".venv"
-VENV_PY = VENV / "bin" / "python"
 RESULTS = HERE / "results" / "transfer.json"
-# suite.py's requirements and stamp (torch: optuna's GPSampler needs it).
-REQUIREMENTS = ["keras-tuner==1.4.8", "six", "optuna", "keras", TORCH, "scikit-learn"]
-STAMP_NAME = ".suite-installed"
 CHILD_ENV = {**thread_vars(1), "PYTHONWARNINGS": "ignore", "CUDA_VISIBLE_DEVICES": ""}
 PACKAGES = ["hyperknob", "optuna", "scikit-learn", "numpy", "scipy", "torch"]
 
@@ -571,8 +567,6 @@ def report_again(path: Path) -> int:
     return 0
 
 
-def in_venv() -> bool:
-    return Path(sys.prefix).resolve() == VENV.resolve()
 
 
 def main(argv=None) -> int:
