@@ -30,7 +30,7 @@ _MIN_NAMES = {
     "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "root_mean_squared_error",
     "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
     "binary_focal_crossentropy", "categorical_focal_crossentropy", "false_positives", "false_negatives",
-    "ctc", "dice", "tversky", "circle",
+    "ctc", "dice", "tversky", "circle", "model_params", "model_size_bytes", "predict_latency_ms",
 }
 
 
