@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "hyperknob"
 
-FOUNDATION = {"_types", "_text", "exceptions", "errors", "objective", "_fork_safety"}
+FOUNDATION = {"_types", "_text", "exceptions", "errors", "objective", "_fork_safety", "pareto", "constraints"}
 CORE = {"space", "storage", "samplers", "schedulers", "study"}
 # part -> the other parts it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {

@@ -71,6 +71,9 @@ class FrozenTrial:
     heartbeat: float | None = None
     user_attrs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     space: Any = None  # the trial's own space config (list of parameter configs), as JSON data
+    # Filled in by the study for the trials it ranks (best_trials, get_best_trials): a Pareto
+    # search's objectives in the order given, otherwise {name: value} of the objective's metrics.
+    objective_values: Any = None
 
     @property
     def duration(self) -> float | None:
@@ -80,6 +83,22 @@ class FrozenTrial:
 
     def metric_history(self, name: str) -> tuple[MetricPoint, ...]:
         return tuple(self.metrics.get(name, ()))
+
+    def metrics_at(self, step: int | None) -> dict[str, float]:
+        """Each metric's value at ``step`` (the best step, when None), or its last value where it
+        has none there: what the objective and the constraints are read from."""
+        step = self.best_step if step is None else step
+        out = {}
+        for name, points in self.metrics.items():
+            if not points:
+                continue
+            value = points[-1].value
+            for p in reversed(points):
+                if p.step == step:
+                    value = p.value
+                    break
+            out[name] = value
+        return out
 
     def has_finite_score(self) -> bool:
         return self.score is not None and math.isfinite(self.score)

@@ -13,7 +13,10 @@ from typing import Any
 from hyperknob._types import Direction
 from hyperknob.exceptions import FatalTypeError, FatalValueError
 
-__all__ = ["DefaultObjective", "MultiObjective", "Objective", "create_objective", "infer_metric_direction"]
+__all__ = [
+    "DefaultObjective", "MultiObjective", "Objective", "create_objective", "infer_metric_direction",
+    "objective_directions",
+]
 
 _MAX_NAMES = {
     "acc", "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
@@ -109,12 +112,22 @@ class DefaultObjective(Objective):
 
 
 class MultiObjective(Objective):
-    """KerasTuner's list objective: minimise the sum of 'min' metrics minus the sum of 'max' ones."""
+    """KerasTuner's list objective: minimise the sum of 'min' metrics minus the sum of 'max' ones.
 
-    def __init__(self, objectives: Sequence[Objective]) -> None:
+    With ``pareto=True`` the search looks for the Pareto front instead: the trials no other trial
+    beats in every objective. The score stays KerasTuner's sum (for displays that show one
+    number); the front, the samplers and the schedules use ``objectives``, in the order given."""
+
+    def __init__(self, objectives: Sequence[Objective], pareto: bool = False) -> None:
         super().__init__(name="multi_objective", direction="min")
         self.objectives = list(objectives)
         self.name_to_direction = {o.name: o.direction for o in self.objectives}
+        self.pareto = bool(pareto)
+        if self.pareto and len(self.name_to_direction) < 2:
+            raise FatalValueError(
+                "pareto=True needs at least two objectives with different names, e.g. "
+                'objective=[kt.Objective("val_accuracy", "max"), kt.Objective("model_params", "min")].'
+            )
 
     def has_value(self, logs: Mapping[str, Any]) -> bool:
         return all(name in logs for name in self.name_to_direction)
@@ -131,24 +144,45 @@ class MultiObjective(Objective):
         return list(self.name_to_direction)
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "direction": "min", "objectives": [o.get_config() for o in self.objectives]}
+        config: dict[str, Any] = {
+            "name": self.name, "direction": "min", "objectives": [o.get_config() for o in self.objectives]
+        }
+        if self.pareto:
+            config["pareto"] = True
+        return config
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, MultiObjective) and sorted(
-            (o.name, o.direction) for o in other.objectives
-        ) == sorted((o.name, o.direction) for o in self.objectives)
+        if not isinstance(other, MultiObjective) or other.pareto != self.pareto:
+            return False
+        if self.pareto:  # the order names the objectives' places in objective_values
+            return [(o.name, o.direction) for o in other.objectives] == [(o.name, o.direction) for o in self.objectives]
+        return sorted((o.name, o.direction) for o in other.objectives) == sorted(
+            (o.name, o.direction) for o in self.objectives
+        )
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted(self.name_to_direction.items())))
+        return hash((tuple(sorted(self.name_to_direction.items())), self.pareto))
 
     def __str__(self) -> str:
-        return f"Multi{super().__str__()}: [{', '.join(str(o) for o in self.objectives)}]"
+        kind = "Pareto" if self.pareto else "Multi"
+        return f"{kind}{super().__str__()}: [{', '.join(str(o) for o in self.objectives)}]"
 
     __repr__ = __str__
 
 
-def create_objective(objective: Any) -> Objective:
-    """Turn what a user passed as ``objective=`` into an Objective, failing early when unclear."""
+def create_objective(objective: Any, pareto: bool = False) -> Objective:
+    """Turn what a user passed as ``objective=`` into an Objective, failing early when unclear.
+
+    ``pareto=True`` asks for the Pareto front of a list of objectives (KerasTuner's meaning of a
+    list, kept by default, is their sum)."""
+    if pareto:
+        found = objective.objectives if isinstance(objective, MultiObjective) else objective
+        if not isinstance(found, (list, tuple)):
+            raise FatalValueError(
+                f"pareto=True needs a list of objectives, received objective={objective!r}; e.g. "
+                'objective=[kt.Objective("val_accuracy", "max"), kt.Objective("model_params", "min")].'
+            )
+        return MultiObjective([create_objective(o) for o in found], pareto=True)
     if objective is None:
         return DefaultObjective()
     if isinstance(objective, Objective):
@@ -170,9 +204,18 @@ def create_objective(objective: Any) -> Objective:
     return Objective(objective, direction.value)
 
 
+def objective_directions(objective: Objective) -> list[tuple[str, str]]:
+    """The (name, direction) of each objective a Pareto search ranks on; [] for one number."""
+    if isinstance(objective, MultiObjective) and objective.pareto:
+        return [(o.name, o.direction.value) for o in objective.objectives]
+    return []
+
+
 def objective_from_config(config: Mapping[str, Any]) -> Objective:
     if "objectives" in config:
-        return MultiObjective([objective_from_config(c) for c in config["objectives"]])
+        return MultiObjective(
+            [objective_from_config(c) for c in config["objectives"]], pareto=bool(config.get("pareto", False))
+        )
     if config["name"] == "default_objective":
         return DefaultObjective()
     return Objective(config["name"], config["direction"])

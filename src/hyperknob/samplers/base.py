@@ -17,6 +17,8 @@ from typing import Any, Final, Literal
 import numpy as np
 
 from hyperknob._types import FrozenTrial, TrialStatus
+from hyperknob.constraints import CONSTRAINTS_ATTR, violation
+from hyperknob.pareto import rank_order
 from hyperknob.space.parameters import HyperParameter
 from hyperknob.space.search_space import config_key
 
@@ -62,6 +64,8 @@ class TrialKeyCache:
         self.prefixes: dict[str, tuple[int, FrozenTrial, set[str]]] = {}
         # (k, trials[k - 1], the completed trials of trials[:k]) for an all-finished prefix
         self.finished_prefix: tuple[int, FrozenTrial, list[FrozenTrial]] | None = None
+        # trial number -> (the finished trial, its objective values minimised, its violation)
+        self.vectors: dict[int, tuple[FrozenTrial, tuple[float, ...], float]] = {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +86,10 @@ class TrialsView:
     """What a sampler may know of the study: its trials (finished and running), the objective, and
     results of earlier studies it was warm-started from (``prior``; a sampler may ignore them).
 
-    ``keys``: the study's ``TrialKeyCache``; a view without one computes every key afresh."""
+    ``keys``: the study's ``TrialKeyCache``; a view without one computes every key afresh.
+    ``objectives``: (name, direction) of each objective of a Pareto search ([] for one score);
+    ``constrained``: whether trials carry constraint values (``constraints.CONSTRAINTS_ATTR``).
+    A sampler that ranks trials asks ``losses``, which knows both."""
 
     def __init__(
         self,
@@ -91,12 +98,54 @@ class TrialsView:
         direction: str = "min",
         keys: TrialKeyCache | None = None,
         prior: Sequence[PriorObservation] = (),
+        objectives: Sequence[tuple[str, str]] = (),
+        constrained: bool = False,
     ) -> None:
         self.trials = tuple(trials)
         self.number = number  # the number of the trial being proposed
         self.direction = direction
         self.keys = keys if keys is not None else TrialKeyCache()
         self.prior = tuple(p for p in prior if p.weight > 0)
+        self.objectives = tuple((str(n), str(d)) for n, d in objectives)
+        self.constrained = constrained
+
+    @property
+    def ranks_by_score(self) -> bool:
+        """Whether trials are ranked by their score alone (one objective, no constraints)."""
+        return not self.objectives and not self.constrained
+
+    def objective_matrix(self, trials: Sequence[FrozenTrial]) -> np.ndarray:
+        """One row per trial: the Pareto objectives turned to "lower is better" (for one
+        objective: the score, likewise turned)."""
+        return np.array([self._vector(t)[0] for t in trials], dtype=float).reshape(len(trials), -1)
+
+    def violations(self, trials: Sequence[FrozenTrial]) -> np.ndarray:
+        """How far each trial misses its constraints (0: feasible)."""
+        return np.array([self._vector(t)[1] for t in trials], dtype=float)
+
+    def losses(self, trials: Sequence[FrozenTrial]) -> np.ndarray:
+        """One number per trial, lower is better: the score (turned to minimise) when trials are
+        ranked by it, otherwise each trial's place by feasibility, front and crowding."""
+        if self.ranks_by_score:
+            sign = -1.0 if self.direction == "max" else 1.0
+            return sign * np.array([float(t.score) for t in trials])  # type: ignore[arg-type]
+        return rank_order(self.objective_matrix(trials), self.violations(trials)).astype(float)
+
+    def _vector(self, t: FrozenTrial) -> tuple[tuple[float, ...], float]:
+        cached = self.keys.vectors.get(t.number)
+        if cached is not None and cached[0] is t:
+            return cached[1], cached[2]
+        if self.objectives:
+            at = t.metrics_at(None)
+            signs = [-1.0 if d == "max" else 1.0 for _, d in self.objectives]
+            vector = tuple(s * float(at.get(n, float("nan"))) for (n, _), s in zip(self.objectives, signs, strict=True))
+        else:
+            score = float("nan") if t.score is None else float(t.score)
+            vector = ((-score if self.direction == "max" else score),)
+        missed = violation(t.user_attrs.get(CONSTRAINTS_ATTR)) if self.constrained else 0.0
+        if t.status.is_finished:
+            self.keys.vectors[t.number] = (t, vector, missed)
+        return vector, missed
 
     def finished(self) -> list[FrozenTrial]:
         """The completed trials with a finite score, in the view's order."""

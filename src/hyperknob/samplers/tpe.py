@@ -365,7 +365,9 @@ class TPESampler(Sampler):
 
         sign = -1.0 if view.direction == "max" else 1.0
         rows, scores = self._finished_rows(finished, dims, space)
-        losses = sign * scores
+        # Several objectives or constraints: the good group is the first fronts of the feasible
+        # trials, the spread-out first (MOTPE's split, with crowding for its hypervolume share).
+        losses = sign * scores if view.ranks_by_score else view.losses(finished)
         good_mask = np.zeros(0, dtype=bool)
         if len(losses):
             n_good = int(np.clip(self.gamma(len(losses)), 1, len(losses)))

@@ -8,13 +8,14 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hyperknob.constraints import Constraint, constraint_from_config
 from hyperknob.exceptions import FatalValueError
 from hyperknob.objective import Objective, objective_from_config
 from hyperknob.samplers import Sampler
 from hyperknob.schedulers import Scheduler
 from hyperknob.space import parameters as P
 
-__all__ = ["CONFIG_FORMAT", "check_compatible", "new_study_config"]
+__all__ = ["CONFIG_FORMAT", "check_compatible", "constraints_config", "new_study_config", "stored_constraints"]
 
 logger = logging.getLogger("hyperknob")
 
@@ -61,3 +62,13 @@ def check_compatible(stored: Mapping[str, Any], objective: Objective, seed: int 
         logger.warning(
             "Study '%s' resumes with its stored seed %s; the seed %s passed now is ignored.", name, stored["seed"], seed
         )
+
+
+def constraints_config(constraints: Sequence[Constraint], function: Any) -> dict[str, Any]:
+    """What a study stores of its constraints: the bounds (every worker applies them), and whether
+    a function gave some (only processes that pass it can apply it)."""
+    return {"constraints": [c.get_config() for c in constraints], "constraint_function": function is not None}
+
+
+def stored_constraints(stored: Mapping[str, Any]) -> list[Constraint]:
+    return [constraint_from_config(c) for c in stored.get("constraints", [])]

@@ -134,6 +134,13 @@ def score_from_history(
     if not finite:
         step = max(series)
         return series[step], step
+    if isinstance(objective, MultiObjective) and objective.pareto:
+        # A Pareto trial is the point of its best epoch by the first objective (the one named
+        # first is the one the user reads first); its score stays KerasTuner's sum there.
+        first = objective.objectives[0]
+        values = {s: metrics[first.name][s] for s in finite}
+        best_step = min(values, key=lambda s: (first.sort_key(values[s]), s))
+        return finite[best_step], best_step
     best_step = min(finite, key=lambda s: (objective.sort_key(finite[s]), s))
     return finite[best_step], best_step
 

@@ -4,7 +4,7 @@ what opens the same study in another process."""
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hyperknob.objective import Objective
@@ -61,6 +61,7 @@ class StudyAddress:
     settings: StudySettings
     project_dir: str | None
     pruner: Pruner | None
+    constraints: Any = None  # Constraint bounds and at most one function (pickled only to reach a worker)
 
 
 def check_run_arguments(

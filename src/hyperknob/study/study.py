@@ -20,13 +20,14 @@ from typing import Any, cast
 import numpy as np
 
 from hyperknob._types import Direction, FrozenTrial, TrialStatus
+from hyperknob.constraints import make_constraints
 from hyperknob.exceptions import (
     FatalError,
     FatalRuntimeError,
     FatalTypeError,
     FatalValueError,
 )
-from hyperknob.objective import Objective, create_objective, objective_from_config
+from hyperknob.objective import Objective, create_objective, objective_directions, objective_from_config
 from hyperknob.samplers import Sampler, TrialsView, make_sampler
 from hyperknob.samplers.base import IDLE, TrialKeyCache
 from hyperknob.schedulers import Pruner, make_pruner
@@ -35,8 +36,9 @@ from hyperknob.space import parameters as P
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.space.search_space import merge_space_config
 from hyperknob.storage import Proposal, Storage
+from hyperknob.study.best_trials import BestTrials, objective_values_of
 from hyperknob.study.callbacks import StudyCallback
-from hyperknob.study.config import check_compatible, new_study_config
+from hyperknob.study.config import check_compatible, constraints_config, new_study_config, stored_constraints
 from hyperknob.study.heartbeat import DEFAULT_INTERVAL, default_grace
 from hyperknob.study.known_trials import ADDED, KnownTrials, queued_proposal
 from hyperknob.study.live_trial import live_trial
@@ -65,7 +67,7 @@ logger = logging.getLogger("hyperknob")
 NO_RESULT: Any = object()  # tell() without a result: score from the metrics already reported
 
 
-class Study(KnownTrials):
+class Study(KnownTrials, BestTrials):
     """A search over one space with one objective, stored in ``storage`` under ``name``."""
 
     def __init__(
@@ -81,6 +83,8 @@ class Study(KnownTrials):
         overwrite: bool = False,
         project_dir: str | None = None,
         pruner: Pruner | str | None = None,
+        pareto: bool = False,
+        constraints: Any = None,
     ) -> None:
         self.storage = storage
         self.name = name
@@ -89,7 +93,8 @@ class Study(KnownTrials):
         self.pruner = make_pruner(pruner)
         self.settings = settings or StudySettings()
         self.settings.validate()
-        requested_objective = create_objective(objective)
+        requested_objective = create_objective(objective, pareto=pareto)
+        self.constraints, self.constraint_fn = make_constraints(constraints)
         predefined = hyperparameters.space if hyperparameters is not None else []
         config = new_study_config(
             requested_objective, self.sampler, seed, self.settings.max_trials, predefined, self._liveness_config()
@@ -104,6 +109,10 @@ class Study(KnownTrials):
             # Raising (or lowering) max_trials on a resumed study changes only the budget.
             storage.update_study_config(self.study_id, lambda c: {**c, "max_trials": self.settings.max_trials})
         asked = {k: v for k, v in self._liveness_config().items() if getattr(self.settings, k) is not None}
+        if self.constraints or self.constraint_fn is not None:
+            asked.update(constraints_config(self.constraints, self.constraint_fn))
+        self.constraints = self.constraints or stored_constraints(stored)
+        self._stored_constrained = bool(stored.get("constraint_function"))
         if any(stored.get(k) != v for k, v in asked.items()):
             stored = storage.update_study_config(self.study_id, lambda c: {**c, **asked})
         # Every worker of a study beats and judges silence with the same, stored, settings.
@@ -163,26 +172,6 @@ class Study(KnownTrials):
     def trials(self) -> list[FrozenTrial]:
         return self.get_trials()
 
-    def get_best_trials(self, n: int = 1) -> list[FrozenTrial]:
-        """Completed trials with a finite score, best first (ties: the earlier trial first)."""
-        done = [t for t in self.get_trials((TrialStatus.COMPLETED,)) if t.has_finite_score()]
-        return sorted(done, key=lambda t: (self.objective.sort_key(t.score), t.number))[:n]
-
-    @property
-    def best_trial(self) -> FrozenTrial:
-        best = self.get_best_trials(1)
-        if not best:
-            raise ValueError(f"Study '{self.name}' has no completed trial with a finite score yet.")
-        return best[0]
-
-    @property
-    def best_value(self) -> float:
-        return float(self.best_trial.score)  # type: ignore[arg-type]
-
-    @property
-    def best_params(self) -> dict[str, Any]:
-        return dict(self.best_trial.values)
-
     @property
     def best_hyperparameters(self) -> HyperParameters:
         return self.to_trial(self.best_trial).hyperparameters
@@ -191,6 +180,7 @@ class Study(KnownTrials):
         """A KerasTuner-shaped Trial (hyperparameters with the study's space) for a stored trial."""
         directions = {self.objective.name: self.objective.direction}
         trial = Trial.from_frozen(frozen, self._space.new_hyperparameters(), directions)
+        trial.objective_values = objective_values_of(frozen, self.objective)
         trial._study = self
         return trial
 
@@ -241,7 +231,10 @@ class Study(KnownTrials):
         self._space.set_config(config.get("space", []))
         self.settings.max_trials = config.get("max_trials", self.settings.max_trials)
         prior = prior_observations(self, trials, config)
-        view = TrialsView(trials, number, self.direction.value, self.trial_keys, prior)
+        view = TrialsView(
+            trials, number, self.direction.value, self.trial_keys, prior,
+            objectives=objective_directions(self.objective), constrained=self.constrained,
+        )
         rng = self._rng(number)
         if (queued := queued_proposal(self, trials, config, view, rng)) is not None:
             return queued
@@ -331,6 +324,7 @@ class Study(KnownTrials):
                     "pass the objective value to tell(trial, value)."
                 )
             self._score(trial)
+            self.record_constraints(trial)
             if trial.score is None or not math.isfinite(trial.score):
                 reported = ", ".join(trial.metrics.names()) or "none"
                 status = TrialStatus.INVALID
@@ -478,6 +472,7 @@ class Study(KnownTrials):
         return StudyAddress(
             url=self.storage.url, name=self.name, objective=self.objective, sampler=self.sampler, seed=self.seed,
             settings=dataclasses.replace(self.settings), project_dir=self.project_dir, pruner=self.pruner,
+            constraints=[*self.constraints, *([self.constraint_fn] if self.constraint_fn else [])] or None,
         )
 
     @classmethod
@@ -488,7 +483,7 @@ class Study(KnownTrials):
         return cls(
             open_storage(address.url), address.name, objective=address.objective, sampler=address.sampler,
             seed=address.seed, settings=dataclasses.replace(address.settings), project_dir=address.project_dir,
-            pruner=address.pruner,
+            pruner=address.pruner, constraints=address.constraints,
         )
 
     def reopen(self) -> Study:

@@ -131,6 +131,9 @@ class Trial:
         self.number: int | None = None
         self.run_count = 1
         self.user_attrs: dict[str, Any] = {}
+        # A finished trial's objectives: a tuple in the order given for a Pareto search, otherwise
+        # {name: value} (set by the study; None while running).
+        self.objective_values: Any = None
         self._study: Study | None = None
         self._frozen: FrozenTrial | None = None
         self._worker: str | None = None  # the worker id that owns this trial in storage
