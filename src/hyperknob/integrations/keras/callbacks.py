@@ -1,6 +1,7 @@
 """The callback hyperknob adds to every ``fit`` of a trial.
 
 It reports each epoch's logs into the trial as they happen (the hook pruning and Hyperband use),
+with the model's cheap metrics (its size, its prediction latency) added to every epoch,
 saves the weights of the best epoch so far (and, for a trial a schedule may continue, the state at
 the end of training), stops training when the study's pruner says so, and forwards the epoch and
 batch events to the tuner's KerasTuner hooks. A custom training loop that calls
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import keras
@@ -46,8 +47,14 @@ class TrialCallback(keras.callbacks.Callback):
     def __init__(
         self, tuner: Tuner, trial: Trial, checkpoint_path: str, best: list[float | None],
         resume_path: str | None = None, input_spec: Any = None,
+        extra_metrics: Callable[[Any], Mapping[str, float]] | None = None,
     ) -> None:
         super().__init__()
+        # Metrics of the model itself (``model_params``, ...), reported beside each epoch's logs so
+        # that they are present at every step the objective is (the score's step); the logs that
+        # Keras hands on to the other callbacks (History, the progress bar) are left as they are.
+        self.extra_metrics = extra_metrics
+        self.reported = False  # whether an epoch was reported (a HyperModel.fit may drop callbacks)
         self.input_spec = input_spec  # the shapes of fit's inputs, for models without a build config
         self.tuner = tuner
         self.trial = trial
@@ -82,8 +89,14 @@ class TrialCallback(keras.callbacks.Callback):
     def record_epoch(self, epoch: int, logs: Mapping[str, Any] | None) -> dict[str, float]:
         """Report the epoch's logs into the trial and keep the weights when the objective improved."""
         metrics = _plain_logs(logs)
+        model = getattr(self, "model", None)
+        if metrics and self.extra_metrics is not None and model is not None:
+            # A metric the user logs under one of these names is kept as logged.
+            extra = self.extra_metrics(model)
+            metrics.update({name: value for name, value in extra.items() if name not in metrics})
         if metrics:
             self.tuner.study.report(self.trial, epoch, metrics)
+            self.reported = True
         self._maybe_checkpoint(metrics)
         return metrics
 

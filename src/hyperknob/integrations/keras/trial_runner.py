@@ -5,6 +5,12 @@ patience, a TensorBoard directory per trial). The Keras state of the previous tr
 with ``clear_session(free_memory=False)``: Python's reference counting frees the models, and the
 full garbage collection KerasTuner runs twice per trial (about half a second each with torch
 loaded) is left to Python's own schedule.
+
+Every trial also records three metrics of its model, at each epoch it reports, for use as
+objectives or constraints: ``model_params`` (trainable parameters), ``model_size_bytes`` (the size
+of its weights) and ``predict_latency_ms`` (the median time of a one-sample prediction). Set
+``tuner.cheap_metrics = False``, or the environment variable ``HYPERKNOB_CHEAP_METRICS=0``, to
+leave them out.
 """
 
 from __future__ import annotations
@@ -12,10 +18,16 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import math
 import os
+import re
+import statistics
+import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import keras
+import numpy as np
 
 from hyperknob.exceptions import TrialPruned
 from hyperknob.integrations.keras.callbacks import (
@@ -34,6 +46,8 @@ if TYPE_CHECKING:
     from hyperknob.tuners.tuner import Tuner
 
 __all__ = [
+    "CHEAP_METRICS_ENV",
+    "CheapMetrics",
     "OversizedModelError",
     "checkpoint_path",
     "is_keras_model",
@@ -48,6 +62,11 @@ logger = logging.getLogger("hyperknob")
 
 CHECKPOINT_NAME = "checkpoint.weights.h5"
 RESUME_NAME = "resume.weights.h5"  # the state at the end of training, which a promotion continues
+
+CHEAP_METRICS_ENV = "HYPERKNOB_CHEAP_METRICS"  # "0" (or false/no/off) leaves the model's metrics out
+LATENCY_WARMUP_CALLS = 2
+LATENCY_CALLS = 10
+LATENCY_BUDGET_S = 0.2  # the timed calls stop once they took this long (at least one is timed)
 
 
 class OversizedModelError(RuntimeError):
@@ -111,14 +130,19 @@ def run_keras_trial(tuner: Tuner, trial: Trial, first_model: Any, *fit_args: Any
     resume = resume_path(tuner, str(trial.trial_id)) if _may_be_continued(tuner, trial) else None
     results = []
     spec = describe_inputs(fit_args, fit_kwargs)
+    # One per trial: the latency is measured once, on the first execution's model.
+    cheap = CheapMetrics(sample_input(fit_args, fit_kwargs)) if cheap_metrics_enabled(tuner) else None
     for execution in range(tuner.executions_per_trial):
         model = first_model if execution == 0 else tuner._build_hypermodel(hp)
         check_model_size(tuner, model)
-        reporter = TrialCallback(tuner, trial, path, best, resume, input_spec=spec)
+        reporter = TrialCallback(tuner, trial, path, best, resume, input_spec=spec, extra_metrics=cheap)
         callbacks = [*_copy_callbacks(user_callbacks, tuner, trial, execution), reporter]
         if _overrides_batch_hooks(tuner):
             callbacks.append(BatchHooks(tuner, trial))
-        results.append(tuner.hypermodel.fit(hp, model, *fit_args, callbacks=callbacks, **fit_kwargs))  # type: ignore[union-attr]
+        result = tuner.hypermodel.fit(hp, model, *fit_args, callbacks=callbacks, **fit_kwargs)  # type: ignore[union-attr]
+        if cheap is not None:
+            result = _with_cheap_metrics(tuner, trial, reporter, result, cheap(model))
+        results.append(result)
         if best[0] is None and reporter.pruned_at is None:
             # The objective never appeared in an epoch's logs: ``HyperModel.fit`` returned it (a
             # float or a dict). The model as trained is what the score describes, so it is kept
@@ -129,6 +153,142 @@ def run_keras_trial(tuner: Tuner, trial: Trial, first_model: Any, *fit_args: Any
         if reporter.pruned_at is not None:
             raise TrialPruned(f"Pruned after epoch {reporter.pruned_at} by {tuner.study.pruner!r}.")
     return results[0] if len(results) == 1 else results
+
+
+def cheap_metrics_enabled(tuner: Tuner) -> bool:
+    """Whether trials record their model's cheap metrics: yes unless ``tuner.cheap_metrics`` is
+    false or the environment variable says no."""
+    if os.environ.get(CHEAP_METRICS_ENV, "").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    return bool(getattr(tuner, "cheap_metrics", True))
+
+
+class CheapMetrics:
+    """A trained model's ``model_params``, ``model_size_bytes`` and ``predict_latency_ms``.
+
+    The sizes are read from the model's weights (no file is written); the latency is timed once,
+    on the first model it is given, with ``sample`` (one sample of the trial's training inputs,
+    batch size 1), and left out when there is no such sample (a ``tf.data.Dataset``, a
+    ``PyDataset``, a generator) or the prediction fails."""
+
+    def __init__(self, sample: Any) -> None:
+        self.sample = sample
+        self.latency_ms: float | None = None
+        self._timed = False
+
+    def __call__(self, model: Any) -> dict[str, float]:
+        if not getattr(model, "built", False):
+            return {}  # never built: nothing to measure
+        out = {
+            "model_params": float(count_trainable_params(model)),
+            "model_size_bytes": float(weights_size_bytes(model)),
+        }
+        if not self._timed and self.sample is not None:
+            self._timed = True
+            self.latency_ms = predict_latency_ms(model, self.sample)
+        if self.latency_ms is not None:
+            out["predict_latency_ms"] = self.latency_ms
+        return out
+
+
+def _unique(variables: Any) -> list[Any]:
+    seen: set[int] = set()
+    out = []
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+def _size(variable: Any) -> int:
+    return int(math.prod(int(d) for d in variable.shape))
+
+
+def count_trainable_params(model: Any) -> int:
+    """The number of trainable parameters (the elements of ``model.trainable_weights``)."""
+    return sum(_size(v) for v in _unique(model.trainable_weights))
+
+
+def _itemsize(dtype: Any) -> int:
+    name = keras.backend.standardize_dtype(dtype)
+    try:
+        return int(np.dtype(name).itemsize)
+    except TypeError:  # bfloat16, float8_* without ml_dtypes: the bits are in the name
+        bits = re.search(r"\d+", name)
+        return max(1, int(bits.group()) // 8) if bits else 4
+
+
+def weights_size_bytes(model: Any) -> int:
+    """The size of the model's weights in bytes (trainable and not, each in its own dtype)."""
+    return sum(_size(v) * _itemsize(v.dtype) for v in _unique(model.weights))
+
+
+def sample_input(fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> Any:
+    """The first sample of ``fit``'s ``x`` (batch size 1; dicts and lists of arrays for models
+    with several inputs), or None when ``x`` is not made of arrays."""
+    return _first_sample(fit_args[0] if fit_args else fit_kwargs.get("x"))
+
+
+def _first_sample(x: Any) -> Any:
+    if isinstance(x, Mapping):
+        parts = {k: _first_sample(v) for k, v in x.items()}
+        return None if not parts or any(v is None for v in parts.values()) else parts
+    if isinstance(x, (list, tuple)):
+        items = [_first_sample(v) for v in x]
+        if not items or any(v is None for v in items):
+            return None
+        return items if isinstance(x, list) else tuple(items)
+    shape = getattr(x, "shape", None)
+    try:
+        if shape is None or len(shape) < 1 or shape[0] is None or int(shape[0]) < 1:
+            return None
+        return x[:1]
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+
+
+def predict_latency_ms(model: Any, sample: Any) -> float | None:
+    """The median time of ``model.predict_on_batch(sample)`` in milliseconds, after warm-up calls
+    (which build and compile the prediction function); None when the prediction fails."""
+    try:
+        for _ in range(LATENCY_WARMUP_CALLS):
+            model.predict_on_batch(sample)
+        times: list[float] = []
+        start = time.perf_counter()
+        for _ in range(LATENCY_CALLS):
+            begin = time.perf_counter()
+            model.predict_on_batch(sample)
+            end = time.perf_counter()
+            times.append(end - begin)
+            if end - start >= LATENCY_BUDGET_S:
+                break
+    except Exception as exc:  # a model that cannot predict one sample: the metric is left out
+        logger.debug("predict_latency_ms not measured: %s: %s", type(exc).__name__, exc)
+        return None
+    return statistics.median(times) * 1000.0
+
+
+def _with_cheap_metrics(tuner: Tuner, trial: Trial, reporter: TrialCallback, result: Any,
+                        values: Mapping[str, float]) -> Any:
+    """``fit``'s result with the model's cheap metrics in it, so that an objective naming them
+    finds them there: a History gets them at each of its epochs (the callback reported them with
+    each epoch already), a dict of metrics gets them beside its own; after a ``HyperModel.fit``
+    that reported no epoch and returned a number, they are reported at step 0."""
+    if not values:
+        return result
+    history = getattr(result, "history", None)
+    if isinstance(history, dict):
+        epochs = len(getattr(result, "epoch", None) or []) or max((len(v) for v in history.values()), default=0)
+        if epochs:
+            for name, value in values.items():
+                history.setdefault(name, [value] * epochs)
+        return result
+    if isinstance(result, Mapping):
+        return {**result, **{name: value for name, value in values.items() if name not in result}}
+    if not reporter.reported:
+        tuner.study.report(trial, 0, dict(values))
+    return result
 
 
 def epoch_recorder(tuner: Tuner, trial: Trial, model: Any) -> TrialCallback:
