@@ -8,7 +8,7 @@ __all__ = ["GridSampler", "RandomSampler", "Sampler", "TrialsView", "make_sample
 
 
 def make_sampler(algorithm: "str | Sampler") -> Sampler:
-    """A sampler from its name ('auto', 'random', 'grid', 'tpe', 'gp') or an instance."""
+    """A sampler from its name ('auto', 'random', 'grid', 'tpe', 'gp', 'nsga2') or an instance."""
     if isinstance(algorithm, Sampler):
         return algorithm
     if algorithm == "random":
@@ -24,10 +24,15 @@ def make_sampler(algorithm: "str | Sampler") -> Sampler:
         from hyperknob.samplers.gp import GPSampler
 
         return GPSampler()
+    if algorithm == "nsga2":
+        from hyperknob.samplers.nsga2 import NSGAIISampler
+
+        return NSGAIISampler()
     if algorithm == "auto":
         from hyperknob.samplers.auto import AutoSampler
 
         return AutoSampler()
     raise ValueError(
-        f"Unknown algorithm {algorithm!r}; use one of ['auto', 'gp', 'grid', 'random', 'tpe'] or a Sampler instance."
+        f"Unknown algorithm {algorithm!r}; use one of ['auto', 'gp', 'grid', 'nsga2', 'random', 'tpe'] "
+        "or a Sampler instance."
     )
