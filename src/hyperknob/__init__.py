@@ -19,6 +19,7 @@ _EXPORTS = {
     "HyperParameters": "hyperknob.space.hyperparameters",
     "HyperModel": "hyperknob.hypermodel",
     "Objective": "hyperknob.objective",
+    "Constraint": "hyperknob.constraints",
     "Oracle": "hyperknob.oracles.oracle",
     "RandomSearchOracle": "hyperknob.oracles.search_oracles",
     "GridSearchOracle": "hyperknob.oracles.search_oracles",

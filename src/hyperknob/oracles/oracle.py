@@ -69,6 +69,9 @@ class Oracle:
     """
 
     sampler_factory: type[Sampler] | None = None
+    # Set by the tuner from its pareto= and constraints= arguments, before the study is opened.
+    pareto: bool = False
+    constraints: Any = None
 
     def __init__(
         self,
@@ -145,8 +148,11 @@ class Oracle:
             hyperparameters=predefined,
             overwrite=overwrite,
             project_dir=project_dir,
+            pareto=self.pareto,
+            constraints=self.constraints,
         )
         self.seed = self._study.seed
+        self.objective = self._study.objective
         if not self._uses_own_sampler():
             self._study.populate_hook = self._populate_from_hook
         if type(self).score_trial is not Oracle.score_trial:
@@ -178,7 +184,7 @@ class Oracle:
             return self._view, self._rng
         trials = self.study.get_trials()
         number = len(trials)
-        view = TrialsView(trials, number, self.objective.direction.value, self.study.trial_keys)
+        view = self.study.view_of(trials, number)
         return view, self.study._rng(number)
 
     def _populate_from_hook(self, view: TrialsView, rng: np.random.Generator) -> Any:

@@ -90,6 +90,10 @@ def _neg_objective(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[flo
 class GaussianProcess:
     """A GP conditioned on (x, y) with fixed hyperparameters; predicts the latent function."""
 
+    # A second GP, of the largest constraint value, that the acquisition weighs candidates by
+    # (constrained EI; set by the sampler for a search with constraints).
+    feasibility: GaussianProcess | None = None
+
     def __init__(
         self, x: np.ndarray, y: np.ndarray, ils: np.ndarray, scale: float, noise: float,
         extra_noise: np.ndarray | None = None,

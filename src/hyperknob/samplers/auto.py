@@ -25,13 +25,16 @@ __all__ = ["AutoSampler"]
 
 class AutoSampler(Sampler):
     """GP for unconditional spaces of at most ``gp_max_dims`` parameters while fewer than
-    ``gp_max_trials`` trials have finished; TPE otherwise."""
+    ``gp_max_trials`` trials have finished; TPE otherwise, and for a Pareto search NSGA-II once
+    ``nsga2_after`` trials have finished. For several objectives the GP models ParEGO's
+    scalarisation and TPE splits by front (see ``samplers._gp_targets``)."""
 
     name = "auto"
     models_results = True
 
-    def __init__(self, gp_max_dims: int = 12, gp_max_trials: int = 250) -> None:
+    def __init__(self, gp_max_dims: int = 12, gp_max_trials: int = 250, nsga2_after: int = 1000) -> None:
         self.gp_max_dims = int(gp_max_dims)
+        self.nsga2_after = int(nsga2_after)
         self.gp_max_trials = int(gp_max_trials)
         from hyperknob.samplers.gp import GPSampler
         from hyperknob.samplers.tpe import TPESampler
@@ -39,7 +42,9 @@ class AutoSampler(Sampler):
         # Both built now, in the process that creates the study: their modules (scipy's among
         # them, about a second to import) are then shared by forked workers instead of imported
         # by each worker at its first model-based proposal.
-        self._samplers: dict[str, Sampler] = {"gp": GPSampler(), "tpe": TPESampler()}
+        from hyperknob.samplers.nsga2 import NSGAIISampler
+
+        self._samplers: dict[str, Sampler] = {"gp": GPSampler(), "tpe": TPESampler(), "nsga2": NSGAIISampler()}
         self.chosen: str | None = None
         self.reason = "nothing proposed yet"
 
@@ -58,6 +63,9 @@ class AutoSampler(Sampler):
         self, space: Sequence[HyperParameter], view: TrialsView, rng: np.random.Generator
     ) -> dict[str, Any] | Literal["idle"] | None:
         self.chosen, self.reason = self.choose(space, len(view.finished()))
+        if view.objectives and self.chosen == "tpe" and len(view.finished()) >= self.nsga2_after:
+            # A long Pareto search: NSGA-II's population keeps the whole front moving at a flat cost.
+            self.chosen, self.reason = "nsga2", f"a Pareto search past {self.nsga2_after} finished trials"
         return self._samplers[self.chosen].propose(space, view, rng)
 
     def startup_trials(self, space: Sequence[HyperParameter]) -> int:

@@ -24,6 +24,12 @@ import scipy.special
 from scipy.stats import qmc
 
 from hyperknob.samplers._gp_model import GaussianProcess, fit_gp
+from hyperknob.samplers._gp_targets import (
+    constraint_margins,
+    log_feasibility,
+    log_feasibility_grad,
+    scalarised_losses,
+)
 from hyperknob.samplers.base import Sampler, TrialsView
 from hyperknob.samplers.random import RandomSampler
 from hyperknob.space.encoding import UnitCubeEncoder, is_categorical
@@ -289,10 +295,11 @@ class GPSampler(Sampler):
         snap = _Snapper(space, encoder)
 
         x_obs = np.array([encoder.encode(t.values) for t in finished]).reshape(len(finished), encoder.dim)
-        y_obs = np.array([t.score for t in finished], dtype=float)  # finished: every score is finite
-        if view.direction == "max":
-            y_obs = -y_obs
-        x_obs, y_obs = self._cap(x_obs, y_obs)
+        # The score, or for several objectives ParEGO's scalarisation with this proposal's weights.
+        y_obs = scalarised_losses(view, finished, rng)
+        keep = best_and_recent(y_obs, _MAX_HISTORY)
+        x_obs, y_obs = x_obs[keep], y_obs[keep]
+        margins = constraint_margins([finished[i] for i in keep]) if view.constrained else None
         own = len(y_obs) >= 2 and np.ptp(y_obs) > 0.0
         if not own and not view.prior:
             return self._random.propose(space, view, rng)
@@ -329,6 +336,12 @@ class GPSampler(Sampler):
                 gp = GaussianProcess(x_all, y_all, gp.ils, gp.scale, gp.noise, pending_noise)
             except np.linalg.LinAlgError:
                 pass
+        if margins is not None and not view.prior and (margins > 0).any():
+            # Constrained EI: improvement over the best feasible trial, times the probability
+            # that the candidate is feasible (only that, while no trial is).
+            gp.feasibility = self._feasibility_model(x, margins, fit_rows, rng)
+            feasible = margins <= 0
+            best = float(y[feasible].min()) if feasible.any() else math.inf
 
         cand = self._candidates(encoder.dim, x, y, rng, snap)
         ucb = self.acquisition == "ucb" or (self.acquisition == "alternate" and len(finished) % 2 == 1)
@@ -349,11 +362,6 @@ class GPSampler(Sampler):
         return self._random.propose(space, view, rng)
 
     # --- parts --------------------------------------------------------------------------------
-    @staticmethod
-    def _cap(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        keep = best_and_recent(y, _MAX_HISTORY)
-        return x[keep], y[keep]
-
     def _candidates(
         self, dim: int, x: np.ndarray, y: np.ndarray, rng: np.random.Generator, snap: _Snapper
     ) -> np.ndarray:
@@ -366,14 +374,43 @@ class GPSampler(Sampler):
         raw = np.vstack([sobol, *local]) if local else sobol
         return snap(np.clip(raw, 0.0, 1.0))
 
+    @staticmethod
+    def _feasibility_model(
+        x: np.ndarray, margins: np.ndarray, fit_rows: np.ndarray, rng: np.random.Generator
+    ) -> GaussianProcess | None:
+        """A GP of the largest constraint value, scaled but not centred (0 stays the boundary;
+        the prior mean says "on it" where nothing is known)."""
+        scaled = margins / max(float(np.std(margins)), 1e-12)
+        try:
+            fitted = fit_gp(x[fit_rows], scaled[fit_rows], rng)
+            return GaussianProcess(x, scaled, fitted.ils, fitted.scale, fitted.noise)
+        except np.linalg.LinAlgError:
+            return None
+
     def _acq(self, gp: GaussianProcess, filled: np.ndarray, best: float, ucb: bool) -> np.ndarray:
+        feasibility = gp.feasibility
+        log_pof: Any = 0.0
+        if feasibility is not None:
+            log_pof = log_feasibility(*feasibility.predict(filled))
+            if not math.isfinite(best):
+                only: np.ndarray = log_pof
+                return only
+            ucb = False  # constrained EI: log EI + log P(feasible)
         mean, std = gp.predict(filled)
         if ucb:
             return -mean + self.beta * std
-        value: np.ndarray = np.log(std) + log_h((best - mean) / std)
+        value: np.ndarray = np.log(std) + log_h((best - mean) / std) + log_pof
         return value
 
     def _acq_grad(self, gp: GaussianProcess, x: np.ndarray, best: float, ucb: bool) -> tuple[np.ndarray, np.ndarray]:
+        feasibility = gp.feasibility
+        log_pof: Any = 0.0
+        d_log_pof: Any = 0.0
+        if feasibility is not None:
+            log_pof, d_log_pof = log_feasibility_grad(*feasibility.predict_with_grad(x))
+            if not math.isfinite(best):
+                return log_pof, d_log_pof
+            ucb = False
         mean, std, d_mean, d_std = gp.predict_with_grad(x)
         if ucb:
             return -mean + self.beta * std, -d_mean + self.beta * d_std
@@ -381,7 +418,7 @@ class GPSampler(Sampler):
         lh = log_h(z)
         ratio = np.exp(scipy.special.log_ndtr(z) - lh)  # d log h / dz
         dz = (-d_mean - z[:, None] * d_std) / std[:, None]
-        return np.log(std) + lh, d_std / std[:, None] + ratio[:, None] * dz
+        return np.log(std) + lh + log_pof, d_std / std[:, None] + ratio[:, None] * dz + d_log_pof
 
     def _local_search(
         self, gp: GaussianProcess, cand: np.ndarray, scores: np.ndarray, best: float, ucb: bool,

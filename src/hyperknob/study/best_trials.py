@@ -19,6 +19,7 @@ from hyperknob.constraints import CONSTRAINTS_ATTR, Constraint, ConstraintFuncti
 from hyperknob.exceptions import FatalError, FatalValueError
 from hyperknob.objective import MultiObjective, Objective, objective_directions
 from hyperknob.pareto import minimising, nondominated_ranks
+from hyperknob.samplers.base import PriorObservation, TrialKeyCache, TrialsView
 
 if TYPE_CHECKING:
     from hyperknob.storage import Storage
@@ -46,6 +47,7 @@ class BestTrials:
     name: str
     constraints: list[Constraint]
     constraint_fn: ConstraintFunction | None
+    trial_keys: TrialKeyCache
 
     def get_trials(self, statuses: Sequence[TrialStatus] | None = None) -> list[FrozenTrial]:
         raise NotImplementedError  # Study's
@@ -63,6 +65,13 @@ class BestTrials:
         return bool(self.constraints or self.constraint_fn or self._stored_constrained)
 
     _stored_constrained = False
+
+    def view_of(self, trials: Sequence[FrozenTrial], number: int, prior: Sequence[PriorObservation] = ()) -> TrialsView:
+        """What a sampler may know of these trials: with this study's objectives and constraints."""
+        return TrialsView(
+            trials, number, self.objective.direction.value, self.trial_keys, prior,
+            objectives=objective_directions(self.objective), constrained=self.constrained,
+        )
 
     def is_feasible(self, trial: FrozenTrial) -> bool:
         """Whether the trial meets every constraint it was given (a trial without any does)."""

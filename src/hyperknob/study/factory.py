@@ -42,6 +42,8 @@ def create_study(
     grace_period: float | None = None,
     enqueue_defaults: bool = False,
     warm_start: Sequence[Any] | None = None,
+    pareto: bool = False,
+    constraints: Any = None,
 ) -> Study:
     """Create a study, or resume the one stored under ``directory/project_name``.
 
@@ -58,6 +60,9 @@ def create_study(
     ``warm_start=[source, ...]`` (Studies, project folders, ``(storage_url, study_name)`` pairs)
     lets the algorithm learn from earlier studies, whose spaces and tasks may differ
     (``study.warm_start``); their trials are not this study's.
+    ``pareto=True`` with a list ``objective`` searches the Pareto front (``study.best_trials``)
+    instead of KerasTuner's sum; ``constraints=`` (``Constraint`` bounds on metrics, or a function
+    of the trial returning values that must be <= 0) keeps trials that miss them from the best.
     """
     project_name = project_name or "untitled_project"
     project_dir = os.path.join(directory or ".", project_name)
@@ -76,6 +81,7 @@ def create_study(
     study = Study(
         store, project_name, objective=objective, sampler=algorithm, seed=seed, settings=settings,
         hyperparameters=hyperparameters, overwrite=overwrite, project_dir=project_dir, pruner=pruner,
+        pareto=pareto, constraints=constraints,
     )
     if enqueue_defaults:
         study.enqueue_defaults()

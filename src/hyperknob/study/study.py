@@ -27,9 +27,9 @@ from hyperknob.exceptions import (
     FatalTypeError,
     FatalValueError,
 )
-from hyperknob.objective import Objective, create_objective, objective_directions, objective_from_config
-from hyperknob.samplers import Sampler, TrialsView, make_sampler
-from hyperknob.samplers.base import IDLE, TrialKeyCache
+from hyperknob.objective import Objective, create_objective, objective_from_config
+from hyperknob.samplers import Sampler, make_sampler
+from hyperknob.samplers.base import IDLE, TrialKeyCache, TrialsView
 from hyperknob.schedulers import Pruner, make_pruner
 from hyperknob.schedulers.pruners import objective_curve
 from hyperknob.space import parameters as P
@@ -231,10 +231,7 @@ class Study(KnownTrials, BestTrials):
         self._space.set_config(config.get("space", []))
         self.settings.max_trials = config.get("max_trials", self.settings.max_trials)
         prior = prior_observations(self, trials, config)
-        view = TrialsView(
-            trials, number, self.direction.value, self.trial_keys, prior,
-            objectives=objective_directions(self.objective), constrained=self.constrained,
-        )
+        view = self.view_of(trials, number, prior)
         rng = self._rng(number)
         if (queued := queued_proposal(self, trials, config, view, rng)) is not None:
             return queued

@@ -52,6 +52,11 @@ class BaseTuner:
             (``oracle.enqueue_trial(...)`` queues any other).
         warm_start: earlier studies (Studies, project folders, ``(storage_url, study_name)`` pairs)
             whose results guide the algorithm; their spaces and tasks may differ from this one.
+        pareto: with a list ``objective``, search the Pareto front of the objectives instead of
+            KerasTuner's sum (``oracle.get_best_trials()`` returns the front first).
+        constraints: ``Constraint`` bounds on reported metrics (e.g.
+            ``kt.Constraint("predict_latency_ms", "<=", 20)``) and/or a function of the trial
+            returning values that must be <= 0; a trial that misses one is never the best.
     """
 
     def __init__(
@@ -68,6 +73,8 @@ class BaseTuner:
         trial_timeout: float | None = None,
         enqueue_defaults: bool = False,
         warm_start: Any = None,
+        pareto: bool = False,
+        constraints: Any = None,
         **kwargs: Any,
     ) -> None:
         if kwargs:
@@ -75,6 +82,8 @@ class BaseTuner:
         if not isinstance(oracle, Oracle):
             raise ValueError(f"oracle must be an hyperknob Oracle, received {oracle!r}.")
         self.oracle = oracle
+        oracle.pareto = oracle.pareto or pareto
+        oracle.constraints = constraints if constraints is not None else oracle.constraints
         self.hypermodel: HyperModel | None = get_hypermodel(hypermodel)
         self.directory = directory or "."
         self.project_name = project_name or "untitled_project"

@@ -71,6 +71,10 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         warm_start: earlier studies (a fitted search's ``study_``, project folders, ``(storage_url,
             study_name)`` pairs) whose results guide the algorithm (docs/warm-start.md).
         enqueue_defaults: evaluate the parameters' ``default=`` values first.
+        pareto: with several metrics in ``scoring``, search their Pareto front (the refit metric
+            first) instead of the refit metric alone; ``pareto_front_`` lists the front's indices.
+        constraints: ``Constraint`` bounds on ``mean_test_<metric>`` values (or a function of the
+            trial): a candidate that misses one is never ``best_index_``.
     """
 
     def __init__(
@@ -97,6 +101,8 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         factor: int = 3,
         warm_start: Any = None,
         enqueue_defaults: bool = False,
+        pareto: bool = False,
+        constraints: Any = None,
     ) -> None:
         self.estimator = estimator
         self.param_distributions = param_distributions
@@ -119,6 +125,8 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.factor = factor
         self.warm_start = warm_start
         self.enqueue_defaults = enqueue_defaults
+        self.pareto = pareto
+        self.constraints = constraints
 
     def __sklearn_tags__(self) -> Any:
         """The tuned estimator's kind and input tags (sparse input, pairwise kernels) are the search's."""
@@ -180,11 +188,20 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
                                 self.max_resources, self.factor)
             algorithm = make_schedule(algorithm, budget)
             splits = list(cv.split(X, y, groups))
+        if self.pareto and not multimetric:
+            raise ValueError(
+                "pareto=True needs several metrics in scoring, e.g. scoring={'accuracy': 'accuracy', "
+                "'speed': speed_scorer}, refit='accuracy'."
+            )
+        objective: Any = Objective(f"mean_test_{key}", "max")
+        if self.pareto:  # the refit metric first: the front is ordered by it
+            objective = [objective] + [Objective(f"mean_test_{n}", "max") for n in names if n != key]
         study = create_study(
             self.directory, self.project_name or "hyper_search_cv", storage=storage,
-            objective=Objective(f"mean_test_{key}", "max"), algorithm=algorithm, seed=self.random_state,
+            objective=objective, algorithm=algorithm, seed=self.random_state,
             max_trials=self.n_trials, hyperparameters=predefined, max_consecutive_failed_trials=None,
-            warm_start=self.warm_start, enqueue_defaults=self.enqueue_defaults,
+            warm_start=self.warm_start, enqueue_defaults=self.enqueue_defaults, pareto=self.pareto,
+            constraints=self.constraints,
         )
         raised: list[BaseException] = []
 
@@ -226,6 +243,16 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
             study, space, names, self.n_splits_, self.return_train_score, self.error_score, budget
         )
         self._select_best(key)
+        if self.pareto or study.constrained:
+            # The front's (or the feasible) candidates, as indices of cv_results_ (in trial order).
+            index = {t.number: i for i, t in enumerate(
+                t for t in study.trials if t.status in (TrialStatus.COMPLETED, TrialStatus.FAILED)
+            )}
+            self.pareto_front_ = [index[t.number] for t in study.best_trials if t.number in index]
+            if not callable(self.refit) and study.get_best_trials(1):
+                self.best_index_ = index[study.best_trial.number]
+                self.best_score_ = float(self.cv_results_[f"mean_test_{key}"][self.best_index_])
+                self.best_params_ = dict(self.cv_results_["params"][self.best_index_])
         if self.refit:
             self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_)
             started = time.perf_counter()
