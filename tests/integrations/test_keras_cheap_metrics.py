@@ -154,3 +154,21 @@ def test_they_join_an_accuracy_in_a_multi_objective_at_its_best_epoch(tmp_path, 
     for trial in tuner.oracle.trials.values():
         assert trial.status == "COMPLETED"
         assert trial.best_step in (0, 1) and trial.score is not None
+
+
+def test_a_pareto_search_of_accuracy_against_size_returns_the_front(tmp_path, data):
+    x, y, xv, yv = data
+    objective = [kt.Objective("val_accuracy", "max"), kt.Objective("model_params", "min")]
+    tuner = kt.GridSearch(build_model, objective=objective, pareto=True, directory=str(tmp_path), project_name="p",
+                          constraints=[kt.Constraint("model_params", "<=", 200)])
+    tuner.search(x, y, epochs=2, validation_data=(xv, yv), batch_size=32, verbose=0)
+    best = tuner.oracle.get_best_trials(2)
+    # units=16 (178 parameters) meets the bound; both models are kept, the front is ordered by accuracy
+    assert tuner.oracle.study.is_pareto and len(tuner.oracle.trials) == 2
+    front = tuner.oracle.study.best_trials
+    for t in front:
+        assert t.objective_values[1] == expected_params(t.values["units"])
+    accuracies = [t.objective_values[0] for t in front]
+    assert accuracies == sorted(accuracies, reverse=True)
+    assert [t.hyperparameters.values for t in best][: len(front)] == [dict(t.values) for t in front]
+    assert tuner.get_best_hyperparameters(1)[0].values == dict(front[0].values)

@@ -186,3 +186,25 @@ def test_a_search_warm_started_from_another_data_set_and_with_defaults_first(iri
     assert len(search.cv_results_["params"]) == 6  # the source's 20 candidates are not this search's
     (summary,) = search.study_.warm_start.summaries
     assert summary.trials == 20 and summary.used == ["svc__C", "svc__gamma"]
+
+
+def test_a_pareto_search_of_accuracy_against_tree_size():
+    X, y = datasets.load_digits(return_X_y=True)
+
+    def leaves(estimator, X_, y_):
+        return -float(estimator.get_n_leaves())  # higher is better for a scorer: fewer leaves
+
+    search = hk.HyperSearchCV(
+        tree.DecisionTreeClassifier(random_state=0), {"max_depth": randint(1, 16), "min_samples_leaf": randint(1, 30)},
+        scoring={"accuracy": "accuracy", "leaves": leaves}, refit="accuracy", pareto=True, n_trials=12, cv=3,
+        random_state=0, algorithm="random",
+    )
+    search.fit(X, y)
+    acc, size = search.cv_results_["mean_test_accuracy"], search.cv_results_["mean_test_leaves"]
+    front = {i for i in range(len(acc))
+             if not any(acc[j] >= acc[i] and size[j] >= size[i] and (acc[j] > acc[i] or size[j] > size[i])
+                        for j in range(len(acc)))}
+    assert set(search.pareto_front_) == front and len(front) >= 2
+    assert search.best_index_ in front and acc[search.best_index_] == acc.max()  # the front's most accurate
+    with pytest.raises(ValueError, match="pareto=True needs several metrics"):
+        hk.HyperSearchCV(tree.DecisionTreeClassifier(), {"max_depth": randint(1, 5)}, pareto=True).fit(X, y)
