@@ -212,3 +212,27 @@ def test_a_study_front_matches_pairs_of_objective_values():
     study.optimize(lambda hp: dict(zip(("f1", "f2"), next(values), strict=True)) if hp.Int("i", 0, 99) >= 0 else 0,
                    n_trials=8, verbose=0)
     assert sorted(t.objective_values for t in study.best_trials) == [(1.0, 2.0), (1.0, 2.0), (2.0, 1.0), (2.0, 1.0)]
+
+
+def test_asha_promotes_by_front_in_a_pareto_search():
+    from hyperknob.schedulers import ASHAScheduler
+
+    def objective(hp):
+        x, bad = hp.Float("x", 0.0, 1.0), hp.Float("bad", 0.0, 1.0)
+        e = hp["tuner/epochs"]
+        return {"f1": x + bad + 1.0 / e, "f2": 2 * (1 - x) + bad + 1.0 / e}  # the sum favours x = 1
+
+    parents = {}
+    for pareto in (True, False):
+        study = kt.create_study(storage=":memory:", objective=TWO, pareto=pareto, seed=0, max_trials=60,
+                                algorithm=ASHAScheduler(max_epochs=9, factor=3))
+        study.optimize(objective, verbose=0)
+        by_id = {t.trial_id: t for t in study.trials}
+        promoted = {t.values["tuner/trial_id"] for t in study.trials if "tuner/trial_id" in t.values}
+        first_rung = [t for t in study.trials if "tuner/trial_id" not in t.values]
+        kept = [by_id[p] for p in promoted if by_id[p] in first_rung]
+        left = [t for t in first_rung if t.trial_id not in promoted and t.status == kt.TrialStatus.COMPLETED]
+        assert np.mean([t.values["bad"] for t in kept]) < np.mean([t.values["bad"] for t in left]) - 0.2
+        parents[pareto] = [t.values["x"] for t in kept]
+    assert np.ptp(parents[True]) > 0.5  # the front's both ends climb
+    assert np.mean(parents[True]) < np.mean(parents[False])  # the sum only the end it favours

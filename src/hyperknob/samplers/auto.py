@@ -37,13 +37,12 @@ class AutoSampler(Sampler):
         self.nsga2_after = int(nsga2_after)
         self.gp_max_trials = int(gp_max_trials)
         from hyperknob.samplers.gp import GPSampler
+        from hyperknob.samplers.nsga2 import NSGAIISampler
         from hyperknob.samplers.tpe import TPESampler
 
-        # Both built now, in the process that creates the study: their modules (scipy's among
+        # All built now, in the process that creates the study: their modules (scipy's among
         # them, about a second to import) are then shared by forked workers instead of imported
         # by each worker at its first model-based proposal.
-        from hyperknob.samplers.nsga2 import NSGAIISampler
-
         self._samplers: dict[str, Sampler] = {"gp": GPSampler(), "tpe": TPESampler(), "nsga2": NSGAIISampler()}
         self.chosen: str | None = None
         self.reason = "nothing proposed yet"

@@ -145,12 +145,14 @@ class ASHAScheduler(Scheduler):
         for k in range(len(rungs) - 2, -1, -1):
             promoted = {parent_of(t) for t in rungs[k + 1]}
             scored = [t for t in rungs[k] if is_scored(t)]
-            predict = final_predictor() if self.budget_model and len(scored) >= self.factor else None
+            predict = (
+                final_predictor() if self.budget_model and view.ranks_by_score and len(scored) >= self.factor else None
+            )
             if predict is not None:
                 mean = predict(scored)  # lower is better
                 scored = [scored[i] for i in np.argsort(mean, kind="stable")]
             else:
-                scored = ranked(scored, view.direction)
+                scored = ranked(scored, view)
             top = scored[: int(len(scored) // self.factor)]
             for trial in top:
                 if trial.trial_id not in promoted:
@@ -159,7 +161,7 @@ class ASHAScheduler(Scheduler):
         if values is None:
             if view.running():
                 return IDLE
-            return self._finish_rungs(rungs, view.direction)
+            return self._finish_rungs(rungs, view)
         if values == IDLE:
             return IDLE
         start = self._start_rung(space, view)
@@ -189,7 +191,10 @@ class ASHAScheduler(Scheduler):
         # and its acquisition is optimised over configuration and budget together.
         augmented = [*space, Float(BUDGET_INPUT, 0.0, 1.0)]
         tagged = [dataclasses.replace(t, values={**t.values, BUDGET_INPUT: self._budget_input(t)}) for t in view.trials]
-        values = self.sampler.propose(augmented, TrialsView(tagged, view.number, view.direction, prior=view.prior), rng)
+        values = self.sampler.propose(augmented, TrialsView(
+            tagged, view.number, view.direction, prior=view.prior, objectives=view.objectives,
+            constrained=view.constrained,
+        ), rng)
         if values is None or values == IDLE:
             return values
         values = {k: v for k, v in values.items() if k not in SCHEDULE_KEYS and k != BUDGET_INPUT}
@@ -258,8 +263,8 @@ class ASHAScheduler(Scheduler):
         if k is None:
             return []
         results = [t for t in rungs[k] if is_scored(t)]
-        if k == 0:
-            return results
+        if k == 0 or not view.ranks_by_score:
+            return results  # (several objectives: no one score to impute; the rung's results alone)
         direction = view.direction
         worst = min if direction == "max" else max
         floor = worst(float(t.score) for t in results)  # type: ignore[arg-type]
@@ -276,7 +281,8 @@ class ASHAScheduler(Scheduler):
         return None
 
     def _left_behind(
-        self, rungs: list[list[FrozenTrial]], everything: list[list[FrozenTrial]], k: int, direction: str
+        self, rungs: list[list[FrozenTrial]], everything: list[list[FrozenTrial]], k: int,
+        direction: str | TrialsView,
     ) -> list[FrozenTrial]:
         """Trials of the rungs below ``k`` that stopped there for good: not promoted and not in
         the top 1/``factor`` of their rung (those may still be promoted)."""
@@ -288,7 +294,7 @@ class ASHAScheduler(Scheduler):
             out += [t for t in scored[top:] if t.trial_id not in promoted]
         return out
 
-    def _finish_rungs(self, rungs: list[list[FrozenTrial]], direction: str) -> dict[str, Any] | None:
+    def _finish_rungs(self, rungs: list[list[FrozenTrial]], direction: str | TrialsView) -> dict[str, Any] | None:
         """No new configuration is left (a small finite space) and nothing runs: rather than stop
         with the best trials short of ``max_epochs``, the best of each rung climbs on."""
         for k in range(len(rungs) - 2, -1, -1):

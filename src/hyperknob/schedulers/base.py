@@ -168,8 +168,14 @@ def is_scored(trial: FrozenTrial) -> bool:
     return trial.status == TrialStatus.COMPLETED and trial.has_finite_score()
 
 
-def ranked(trials: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
-    """Best first (ties: the earlier trial)."""
+def ranked(trials: Sequence[FrozenTrial], direction: str | TrialsView) -> list[FrozenTrial]:
+    """Best first (ties: the earlier trial). Given the view, a Pareto or constrained search ranks
+    by feasibility, non-dominated front and crowding (MOASHA's promotion by front)."""
+    if isinstance(direction, TrialsView):
+        if not direction.ranks_by_score and trials:
+            places = direction.losses(trials)
+            return [trials[i] for i in sorted(range(len(trials)), key=lambda i: (places[i], trials[i].number))]
+        direction = direction.direction
     sign = -1.0 if direction == "max" else 1.0
     return sorted(trials, key=lambda t: (sign * float(t.score), t.number))  # type: ignore[arg-type]
 

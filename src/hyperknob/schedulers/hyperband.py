@@ -143,7 +143,7 @@ class HyperbandScheduler(Scheduler):
                 continue
             if len(bracket.rounds[0]) < self.size(bracket.num, 0):
                 return self._start(space, view, rng, bracket.num)
-            promoted = self._promote(bracket, view.direction)
+            promoted = self._promote(bracket, view)
             if promoted is not None:
                 return promoted
         if current == 0 and iteration + 1 >= self.hyperband_iterations:
@@ -161,7 +161,7 @@ class HyperbandScheduler(Scheduler):
             return IDLE
         return {**values, **schedule_values(self.epochs(bracket, 0), 0, bracket, 0)}
 
-    def _promote(self, bracket: _Bracket, direction: str) -> dict[str, Any] | None:
+    def _promote(self, bracket: _Bracket, direction: str | TrialsView) -> dict[str, Any] | None:
         for round_num in range(1, len(bracket.rounds)):
             past = bracket.rounds[round_num - 1]
             selected = {parent_of(t) for t in bracket.rounds[round_num]}
