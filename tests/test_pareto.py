@@ -236,3 +236,33 @@ def test_asha_promotes_by_front_in_a_pareto_search():
         parents[pareto] = [t.values["x"] for t in kept]
     assert np.ptp(parents[True]) > 0.5  # the front's both ends climb
     assert np.mean(parents[True]) < np.mean(parents[False])  # the sum only the end it favours
+
+
+def test_pruners_judge_a_pareto_trial_by_dominance_at_its_step():
+    from hyperknob.schedulers import MedianPruner, SuccessiveHalvingPruner
+
+    done = [(kt.TrialStatus.COMPLETED, {0: (float(i), float(4 - i))}) for i in range(5)]  # a front: median (2, 2)
+    median = MedianPruner(n_startup_trials=3)
+    assert median.should_prune_front(0, {0: (3.0, 3.0)}, done)  # worse than the median in both
+    assert not median.should_prune_front(0, {0: (0.5, 3.5)}, done)  # worse in one only: a trade-off
+    halving = SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    rung = [(kt.TrialStatus.COMPLETED, {1: (float(i), float(5 - i))}) for i in range(6)]
+    assert halving.should_prune_front(1, {1: (4.0, 4.0)}, rung)  # dominated: not in the top third
+    assert not halving.should_prune_front(1, {1: (-1.0, -1.0)}, rung)
+
+    def trial_fn(hp, trial):
+        bad = hp.Float("bad", 0.0, 1.0)
+        x = hp.Float("x", 0.0, 1.0)
+        for step in range(4):
+            trial.report(step, {"f1": x + bad + 1 / (step + 1), "f2": 1 - x + bad + 1 / (step + 1)})
+            if trial.should_prune():
+                raise kt.TrialPruned()
+        return {"f1": x + bad + 0.25, "f2": 1 - x + bad + 0.25}
+
+    study = kt.create_study(storage=":memory:", objective=TWO, pareto=True, algorithm="random", seed=0,
+                            pruner=MedianPruner(n_startup_trials=3))
+    study.optimize(trial_fn, n_trials=30, verbose=0)
+    stopped = [t for t in study.trials if t.status == kt.TrialStatus.STOPPED]
+    completed = [t for t in study.trials if t.status == kt.TrialStatus.COMPLETED]
+    assert stopped and completed
+    assert np.mean([t.values["bad"] for t in stopped]) > np.mean([t.values["bad"] for t in completed]) + 0.2

@@ -16,12 +16,36 @@ from typing import Any
 import numpy as np
 
 from hyperknob._types import Direction, MetricPoint, TrialStatus
-from hyperknob.objective import Objective
+from hyperknob.objective import MultiObjective, Objective
+from hyperknob.pareto import dominates, rank_order
 from hyperknob.schedulers.base import check_factor, check_int
 
-__all__ = ["Curve", "MedianPruner", "Pruner", "SuccessiveHalvingPruner", "objective_curve"]
+__all__ = ["Curve", "MedianPruner", "Pruner", "SuccessiveHalvingPruner", "objective_curve", "prune_on_front"]
 
 Curve = Mapping[int, float]  # step -> objective value, lower is better
+VectorCurve = Mapping[int, tuple[float, ...]]  # step -> a Pareto search's objectives, each lower is better
+
+
+def vector_curve(
+    metrics: Mapping[str, Sequence[MetricPoint]], objective: MultiObjective
+) -> dict[int, tuple[float, ...]]:
+    """A Pareto search's objectives at every step where all were reported, each negated when maximised."""
+    by_name = [{p.step: p.value for p in metrics.get(o.name, ())} for o in objective.objectives]
+    signs = [-1.0 if o.direction == Direction.MAX else 1.0 for o in objective.objectives]
+    steps = set.intersection(*(set(m) for m in by_name)) if by_name else set()
+    curve = {s: tuple(sign * m[s] for sign, m in zip(signs, by_name, strict=True)) for s in sorted(steps)}
+    return {s: v for s, v in curve.items() if all(math.isfinite(x) for x in v)}
+
+
+def prune_on_front(
+    pruner: Pruner, mine: Mapping[str, Sequence[MetricPoint]],
+    others: Sequence[tuple[TrialStatus, Mapping[str, Sequence[MetricPoint]]]], objective: MultiObjective,
+) -> bool:
+    """Whether ``pruner`` stops a trial of a Pareto search at its last step with all objectives."""
+    curve = vector_curve(mine, objective)
+    if not curve:
+        return False
+    return pruner.should_prune_front(max(curve), curve, [(s, vector_curve(m, objective)) for s, m in others])
 
 
 def objective_curve(metrics: Mapping[str, Sequence[MetricPoint]], objective: Objective) -> dict[int, float]:
@@ -55,6 +79,14 @@ class Pruner(abc.ABC):
     ) -> bool:
         """``curve``: this trial's reports so far; ``others``: every other trial's status and curve."""
 
+    def should_prune_front(
+        self, step: int, curve: VectorCurve, others: Sequence[tuple[TrialStatus, VectorCurve]]
+    ) -> bool:
+        """The same decision in a Pareto search, whose curves hold every objective at each step.
+        A pruner that does not say how to judge several objectives judges by the first one."""
+        first = {s: v[0] for s, v in curve.items()}
+        return self.should_prune(step, first, [(st, {s: v[0] for s, v in c.items()}) for st, c in others])
+
 
 class MedianPruner(Pruner):
     """Stops a trial whose best value so far is worse than the median of completed trials at the
@@ -83,6 +115,19 @@ class MedianPruner(Pruner):
         if not mine or not at_step:
             return False
         return min(mine) > float(np.median(at_step))
+
+    def should_prune_front(
+        self, step: int, curve: VectorCurve, others: Sequence[tuple[TrialStatus, VectorCurve]]
+    ) -> bool:
+        """Stops a trial whose report at ``step`` is dominated by the median of the completed
+        trials' reports there (the median of each objective): worse than typical in every one."""
+        if step < self.n_warmup_steps or (step - self.n_warmup_steps) % self.interval_steps or step not in curve:
+            return False
+        completed = [c for status, c in others if status == TrialStatus.COMPLETED]
+        at_step = [c[step] for c in completed if step in c]
+        if len(completed) < max(self.n_startup_trials, 1) or not at_step:
+            return False
+        return dominates(np.median(np.array(at_step), axis=0), curve[step])
 
     def __repr__(self) -> str:
         return (
@@ -136,6 +181,26 @@ class SuccessiveHalvingPruner(Pruner):
             return False
         keep = max(1, int(len(competing) // self.reduction_factor))
         return mine > sorted(competing)[keep - 1]
+
+    def should_prune_front(
+        self, step: int, curve: VectorCurve, others: Sequence[tuple[TrialStatus, VectorCurve]]
+    ) -> bool:
+        """At a rung, stops a trial outside the top 1/``reduction_factor`` of the reports there
+        by non-dominated front and crowding (MOASHA's rule)."""
+        earlier = [s for s in curve if s < step]
+        rung = self._rung_reached(step, max(earlier) if earlier else None)
+        if rung is None or not [s for s in curve if s <= rung]:
+            return False
+        mine = curve[max(s for s in curve if s <= rung)]
+        competing = [mine]
+        for _, other in others:
+            reached = [s for s in other if s <= rung]
+            if other and max(other) >= rung and reached:
+                competing.append(other[max(reached)])
+        if len(competing) < self.reduction_factor:
+            return False
+        keep = max(1, int(len(competing) // self.reduction_factor))
+        return int(rank_order(np.array(competing))[0]) >= keep
 
     def __repr__(self) -> str:
         return (

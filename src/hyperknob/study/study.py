@@ -27,11 +27,11 @@ from hyperknob.exceptions import (
     FatalTypeError,
     FatalValueError,
 )
-from hyperknob.objective import Objective, create_objective, objective_from_config
+from hyperknob.objective import MultiObjective, Objective, create_objective, objective_from_config
 from hyperknob.samplers import Sampler, make_sampler
 from hyperknob.samplers.base import IDLE, TrialKeyCache, TrialsView
 from hyperknob.schedulers import Pruner, make_pruner
-from hyperknob.schedulers.pruners import objective_curve
+from hyperknob.schedulers.pruners import objective_curve, prune_on_front
 from hyperknob.space import parameters as P
 from hyperknob.space.hyperparameters import HyperParameters
 from hyperknob.space.search_space import merge_space_config
@@ -262,6 +262,9 @@ class Study(KnownTrials, BestTrials):
         """Whether the study's pruner stops this running trial at its last reported step."""
         if self.pruner is None:
             return False
+        if isinstance(self.objective, MultiObjective) and self.objective.pareto:
+            others_metrics = [(t.status, t.metrics) for t in self.get_trials() if t.number != trial.number]
+            return prune_on_front(self.pruner, trial.metrics.to_points(), others_metrics, self.objective)
         curve = objective_curve(trial.metrics.to_points(), self.objective)
         if not curve:
             return False
