@@ -27,7 +27,7 @@ def test_every_python_block_compiles(page):
 def test_the_readme_objective_examples_run_as_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     blocks = [b for b in _blocks(ROOT / "README.md") if "hk.optimize(" in b or "hk.create_study(" in b]
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     namespace: dict = {"train_one_epoch": lambda lr: 1.0 - abs(lr - 0.01)}
     studies = []
     for code in blocks:
@@ -39,3 +39,8 @@ def test_the_readme_objective_examples_run_as_written(tmp_path, monkeypatch):
     assert len(warm.trials) == 11 and dict(warm.trials[0].values) == {"x": 0.5, "kind": "a"}
     assert dict(warm.trials[1].values) == {"x": 1.0, "kind": "a"} and warm.warm_start.summaries[0].trials == 50
     assert (tmp_path / "runs" / "quadratic" / "study.db").exists()
+    pareto = studies[3]  # accuracy against cost, with a latency bound
+    front = pareto.best_trials
+    assert len(front) >= 2 and all(pareto.is_feasible(t) for t in front)
+    assert all(t.metrics_at(None)["latency_ms"] <= 0.5 for t in front)
+    assert len(pareto.trials) == 30 and any(not pareto.is_feasible(t) for t in pareto.trials)
