@@ -4,10 +4,11 @@
     hyperknob summary PROJECT [--directory DIR | --storage URL] [--json]
     hyperknob trials PROJECT [--status COMPLETED,FAILED] [--sort score] [--columns a,b] [--limit N] [--json]
     hyperknob best PROJECT [-n 3] [--json]
+    hyperknob pareto PROJECT [--all] [--export front.csv|front.json] [--json]
     hyperknob export PROJECT --format csv|json [--output FILE]
     hyperknob report PROJECT --output report.html [--watch SECONDS]
     hyperknob tensorboard PROJECT --logdir DIR
-    hyperknob plot PROJECT --kind history|time|curves|importance|parallel|rungs --output FILE.png
+    hyperknob plot PROJECT --kind history|time|curves|importance|parallel|rungs|pareto --output FILE.png
     hyperknob worker module:objective --study NAME [--storage URL | --directory DIR] [--n-trials N]
                      [--n-workers N] [--timeout S]
     hyperknob worker script.py [--storage URL] [--n-workers N] [script options...]
@@ -203,10 +204,15 @@ def summary(args: argparse.Namespace) -> int:
     from hyperknob.report.tables import study_summary
     from hyperknob.study.warm_start import SourceSummary, describe_source
 
-    data = study_summary(_open_study(args))
+    study = _open_study(args)
+    data = study_summary(study)
     rows = [{"": key, "value": _format(value)} for key, value in data.items() if key not in ("best", "warm_start")]
     rows += [{"": "warm start", "value": describe_source(SourceSummary(**s))} for s in data["warm_start"]]
-    if data["best"]:
+    if study.is_pareto:  # the score is KerasTuner's sum there: show the front instead
+        from hyperknob.report.pareto_view import summary_rows
+
+        rows += [{"": key, "value": value} for key, value in summary_rows(study)]
+    elif data["best"]:
         rows.append({"": "best", "value": f"trial {data['best']['trial_id']}: {data['best']['score']:.6g}"})
         rows += [{"": f"  {k}", "value": _format(v)} for k, v in data["best"]["values"].items()]
     _print(args, data, _table(rows, f"Study {data['study']}"))
@@ -226,6 +232,13 @@ def trials(args: argparse.Namespace) -> int:
             params = [c for c in rows[0] if c.startswith("param_")]
             compact = ["number", "status", "score", "duration_s", *params, "message"]
             rows = [{c: row[c] for c in compact} for row in rows]
+            if study.is_pareto:  # each objective's value instead of KerasTuner's sum
+                from hyperknob.report.pareto_view import objective_cells
+
+                labels, cells = objective_cells(study)
+                rows = [{"number": r["number"], "status": r["status"],
+                         **(cells.get(r["number"]) or dict.fromkeys(labels)),
+                         **{c: r[c] for c in compact[3:]}} for r in rows]
     except ValueError as exc:
         raise SystemExit(f"hyperknob: {printable(exc)}") from None
     if args.limit:
@@ -241,6 +254,21 @@ def best(args: argparse.Namespace) -> int:
     rows = [{"trial": t.trial_id, "score": t.score, **{f"param_{k}": v for k, v in t.values.items()}} for t in top]
     _print(args, data, _table(rows, f"Best of {study.name} ({study.objective.name}, {study.direction.value})"))
     return 0
+
+
+def pareto(args: argparse.Namespace) -> int:
+    from hyperknob.report.pareto_view import show_pareto
+
+    if args.study and args.project and args.study != args.project:
+        raise SystemExit(f"hyperknob pareto: name the study once (received {printable(args.project)!r} and "
+                         f"--study {printable(args.study)!r}).")
+    args.project = args.project or args.study
+    if not args.project:
+        raise SystemExit("hyperknob pareto: name the study: PROJECT (or directory/project), or --study NAME.")
+    try:
+        return show_pareto(_open_study(args), include_all=args.all, export=args.export, as_json=args.json)
+    except OSError as exc:
+        raise SystemExit(f"hyperknob: {printable(exc)}") from None
 
 
 def export(args: argparse.Namespace) -> int:
@@ -281,6 +309,7 @@ PLOTS = {
     "importance": ("plot_param_importances", {}),
     "parallel": ("plot_parallel_coordinates", {}),
     "rungs": ("plot_rungs", {}),
+    "pareto": ("plot_pareto_front", {}),
 }
 
 
@@ -396,6 +425,16 @@ def build_parser() -> argparse.ArgumentParser:
     _reading(b)
     b.add_argument("-n", type=int, default=1)
     b.set_defaults(run=best)
+    pf = commands.add_parser("pareto", help="the Pareto front: each objective's value and the parameters")
+    pf.add_argument("project", nargs="?", help="the project (a study's name), or directory/project")
+    pf.add_argument("--study", help="the study's name (the same as PROJECT; handy with --storage)")
+    pf.add_argument("--directory", default=".", help="where the project's folder is (default: .)")
+    pf.add_argument("--storage", help="a database URL instead of the project's SQLite file")
+    pf.add_argument("--json", action="store_true", help="JSON for scripts instead of a table")
+    pf.add_argument("--all", action="store_true", help="every completed trial, with its front (1 = the Pareto front)")
+    pf.add_argument("--export", metavar="FILE",
+                    help="also write the front (with --all: every trial) to FILE.csv or FILE.json")
+    pf.set_defaults(run=pareto)
     e = commands.add_parser("export", help="all trials as CSV or JSON")
     _reading(e, json_flag=False)
     e.add_argument("--format", choices=["csv", "json"], default="csv")

@@ -12,6 +12,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from hyperknob.report.pareto_view import ParetoView, compact_params, objective_cells, objective_label, pareto_view
 from hyperknob.report.tables import study_summary, trial_rows
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ return v===undefined||v===''?null:(isNaN(v)?v:parseFloat(v));};
     return (x<y?-1:x>y?1:0)*(asc?1:-1);});
   rows.forEach(r=>body.appendChild(r));
 }
-document.querySelectorAll('#trials th').forEach(th=>th.addEventListener('click',()=>sortTable(th)));
+document.querySelectorAll('#trials th, #front th').forEach(th=>th.addEventListener('click',()=>sortTable(th)));
 document.getElementById('copy').addEventListener('click',()=>{
   const text=document.getElementById('best').textContent;
   if(navigator.clipboard){navigator.clipboard.writeText(text).catch(()=>{});}
@@ -89,6 +90,25 @@ def _plots(study: Study) -> list[tuple[str, str]]:
     return out
 
 
+def _front_section(study: Study, view: ParetoView) -> str:
+    """The Pareto plot and a sortable table of the front (a file of it: ``hyperknob pareto --export``)."""
+    parts = ["<h2>Pareto front</h2>", f"<p>{html.escape(view.counts())}.</p>"]
+    try:
+        from hyperknob.report import plots
+
+        parts.append(f"<div class='plots'><figure>{_svg(plots.plot_pareto_front(study))}</figure></div>")
+    except (ValueError, ModuleNotFoundError):
+        pass  # no matplotlib: the table alone
+    parts.append("<table id='front'><thead><tr><th>trial</th>")
+    parts += [f"<th>{html.escape(objective_label(n, d))}</th>" for n, d in view.objectives]
+    parts.append("<th>parameters</th></tr></thead><tbody>")
+    for r in view.front:
+        cells = [_cell(r.trial.number), *(_cell(v) for v in r.values), _cell(compact_params(r.trial.values))]
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append("</tbody></table>")
+    return "".join(parts)
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return '<td data-value=""></td>'
@@ -105,6 +125,10 @@ def render_report(study: Study, refresh_seconds: float | None = None) -> str:
     summary = study_summary(study)
     rows = trial_rows(study)
     columns = [c for c in (rows[0] if rows else {}) if c not in ("worker",)]
+    labels, objectives = objective_cells(study)  # a Pareto study: each objective instead of the sum
+    if labels and "score" in columns:
+        at = columns.index("score")
+        columns[at:at + 1] = labels
     best = summary["best"]
     best_json = json.dumps(best["values"], indent=2, default=str) if best else "{}"
     parts = [
@@ -123,10 +147,16 @@ def render_report(study: Study, refresh_seconds: float | None = None) -> str:
         else:
             shown = f"{value:.1f}" if isinstance(value, float) else value
         parts.append(f"<tr><td>{key.replace('_', ' ')}</td><td>{html.escape(str(shown))}</td></tr>")
-    if best:
+    front = pareto_view(study) if study.is_pareto else None
+    if front is not None:  # the score is KerasTuner's sum there: the front instead
+        parts.append(f"<tr><td>front</td><td>{html.escape(front.counts())}</td></tr>")
+    elif best:
         parts.append(f"<tr><td>best</td><td>trial {html.escape(best['trial_id'])}: {best['score']:.6g}</td></tr>")
     parts.append("</table>")
-    parts.append("<h2>Best configuration</h2>")
+    if front is not None:
+        parts.append(_front_section(study, front))
+    first = f" by {front.objectives[0][0]}, on the front" if front is not None else ""
+    parts.append(f"<h2>Best configuration{html.escape(first)}</h2>")
     parts.append(f"<pre id='best'>{html.escape(best_json)}</pre><button id='copy' type='button'>Copy</button>")
     figures = _plots(study)
     if figures:
@@ -137,6 +167,7 @@ def render_report(study: Study, refresh_seconds: float | None = None) -> str:
     parts += [f"<th>{html.escape(c.removeprefix('param_'))}</th>" for c in columns]
     parts.append("</tr></thead><tbody>")
     for row in rows:
+        row.update(objectives.get(row["number"]) or dict.fromkeys(labels))
         parts.append(f"<tr class='{row['status']}'>" + "".join(_cell(row[c]) for c in columns) + "</tr>")
     parts.append(f"</tbody></table><script>{_SCRIPT}</script></body></html>")
     return "".join(parts)

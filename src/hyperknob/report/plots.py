@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hyperknob._text import printable
 from hyperknob._types import FrozenTrial, TrialStatus
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ __all__ = [
     "plot_optimization_history",
     "plot_parallel_coordinates",
     "plot_param_importances",
+    "plot_pareto_front",
     "plot_rungs",
 ]
 
@@ -238,3 +240,109 @@ def plot_rungs(study: Study) -> Any:
     ax.set_title(f"{study.name}: rungs")
     fig.tight_layout()
     return fig
+
+
+def _text(value: str) -> str:
+    """Stored text as a matplotlib label: control characters as escapes (``printable``), and a ``$``
+    a dollar sign, never the start of mathtext."""
+    return printable(value).replace("$", r"\$")
+
+
+def _axis_label(name: str, direction: str) -> str:
+    return _text(f"{name} {'↑ (maximised)' if direction == 'max' else '↓ (minimised)'}")
+
+
+def plot_pareto_front(study: Study) -> Any:
+    """A Pareto search's completed trials against its objectives, the front highlighted (the red
+    points, labelled "Pareto front"; with two objectives joined by the step line bounding what it
+    dominates), trials that miss a constraint grey crosses. Three objectives or more: parallel
+    coordinates, each axis scaled from its lowest value (bottom) to its highest (top)."""
+    from hyperknob.report.pareto_view import pareto_view
+
+    plt = _pyplot()
+    view = pareto_view(study)
+    if not view.pareto:
+        raise ValueError(
+            f"Study '{study.name}' has one objective: a Pareto plot needs pareto=True and a list objective."
+        )
+    values = np.array([r.values for r in view.rows], dtype=float).reshape(-1, len(view.objectives))
+    front = np.array([r.front == 1 for r in view.rows], dtype=bool)
+    infeasible = np.array([not r.feasible for r in view.rows], dtype=bool)
+    dominated = ~front & ~infeasible
+    many = len(values) > 1000  # thousands of points are one picture inside the SVG
+    if len(view.objectives) == 2:
+        fig, ax = plt.subplots(figsize=(7, 5))
+        ax.scatter(values[dominated, 0], values[dominated, 1], s=14, alpha=0.5, color="C0", label="dominated",
+                   rasterized=many)
+        if infeasible.any():
+            ax.scatter(values[infeasible, 0], values[infeasible, 1], s=18, marker="x", color="grey", alpha=0.7,
+                       label="infeasible", rasterized=many)
+        if front.any():
+            ax.plot(*_front_steps(values[front], [d for _, d in view.objectives]), color="C3", linewidth=1.5)
+            ax.scatter(values[front, 0], values[front, 1], s=36, color="C3", zorder=3, edgecolors="black",
+                       linewidths=0.5, label="Pareto front")
+        ax.set_xlabel(_axis_label(*view.objectives[0]))
+        ax.set_ylabel(_axis_label(*view.objectives[1]))
+        if len(values):
+            ax.legend()
+    else:
+        fig, ax = _pareto_parallel(plt, view.objectives, values, front, infeasible)
+    ax.set_title(_text(f"{study.name}: Pareto front ({int(front.sum())} of {len(values)} trials)"))
+    fig.tight_layout()
+    return fig
+
+
+def _front_steps(points: np.ndarray, directions: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The staircase bounding what the front dominates: drawn in "lower is better" space (along
+    the first objective, each point's second value held until the next point), mapped back."""
+    signs = np.array([-1.0 if d == "max" else 1.0 for d in directions])
+    f = points * signs
+    f = f[np.lexsort((f[:, 1], f[:, 0]))]
+    xs, ys = [f[0, 0]], [f[0, 1]]
+    for x, y in f[1:]:
+        xs += [x, x]
+        ys += [ys[-1], y]
+    return np.array(xs) * signs[0], np.array(ys) * signs[1]
+
+
+def _pareto_parallel(plt: Any, objectives: Sequence[tuple[str, str]], values: np.ndarray, front: np.ndarray,
+                     infeasible: np.ndarray) -> tuple[Any, Any]:
+    """Parallel coordinates of the objectives, each axis from its worst value (bottom) to its best (top)."""
+    from matplotlib.collections import LineCollection
+
+    k = len(objectives)
+    fig, ax = plt.subplots(figsize=(max(7, 2.0 * k + 1.5), 4.5))
+    axes = np.arange(k, dtype=float)
+    signs = np.array([-1.0 if d == "max" else 1.0 for _, d in objectives])
+    f = values * signs  # lower is better
+    best, worst = (f.min(axis=0), f.max(axis=0)) if len(f) else (np.zeros(k), np.ones(k))
+    scaled = (worst - f) / np.where(worst > best, worst - best, 1.0)  # 1: the best value seen
+    drawn = np.flatnonzero(~front)
+    if len(drawn) > MAX_DRAWN_TRIALS:  # the front is always drawn; a seeded sample of the rest
+        drawn = np.sort(np.random.default_rng(0).choice(drawn, size=MAX_DRAWN_TRIALS, replace=False))
+    styles: list[tuple[np.ndarray, dict[str, Any]]] = [
+        (~infeasible, {"colors": "C0", "alpha": 0.25, "linewidths": 0.8, "label": "dominated"}),
+        (infeasible, {"colors": "grey", "alpha": 0.4, "linewidths": 0.8, "linestyles": "dashed",
+                      "label": "infeasible"}),
+    ]
+    for mask, style in styles:
+        rows = [i for i in drawn if mask[i]]
+        if rows:
+            ax.add_collection(LineCollection([np.column_stack([axes, scaled[i]]) for i in rows],
+                                             rasterized=len(rows) > 500, **style))
+    if front.any():
+        ax.add_collection(LineCollection([np.column_stack([axes, y]) for y in scaled[front]], colors="C3",
+                                         linewidths=2, alpha=0.9, label="Pareto front", zorder=3))
+    box = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8}
+    for j in range(k):
+        ax.axvline(j, color="black", linewidth=0.6)
+        ax.annotate(f"{best[j] * signs[j]:.4g}", (j, 1.03), ha="center", va="bottom", fontsize=8, bbox=box)
+        ax.annotate(f"{worst[j] * signs[j]:.4g}", (j, -0.03), ha="center", va="top", fontsize=8, bbox=box)
+    ax.set_xlim(-0.3, k - 0.7)
+    ax.set_ylim(-0.15, 1.15)
+    ax.set_yticks([])
+    ax.set_ylabel("better →")
+    ax.set_xticks(axes, [_axis_label(n, d) for n, d in objectives])
+    if len(values):
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    return fig, ax
