@@ -8,7 +8,7 @@ import sys
 import hyperknob
 
 PUBLIC = {
-    "BaseTuner", "BayesianOptimization", "BayesianOptimizationOracle", "TPE", "TPEOracle", "FrozenTrial", "GridSearch", "GridSearchOracle", "HyperModel", "HyperParameters", "Objective",
+    "BaseTuner", "BayesianOptimization", "Constraint", "BayesianOptimizationOracle", "TPE", "TPEOracle", "FrozenTrial", "GridSearch", "GridSearchOracle", "HyperModel", "HyperParameters", "Objective",
     "Oracle", "RandomSearch", "RandomSearchOracle", "Study", "StudyCallback", "Trial", "TrialStatus", "Tuner",
     "__version__", "applications", "create_study", "engine", "errors", "exceptions", "load_study", "optimize", "oracles", "samplers",
     "space", "storage", "synchronized", "tuners",
