@@ -98,13 +98,15 @@ class BestTrials:
         else:
             keys = [(m, self.objective.sort_key(t.score), 0.0, t.number) for t, m in zip(done, missed, strict=True)]
         order = sorted(range(len(done)), key=lambda i: keys[i])
-        return [dataclasses.replace(done[i], objective_values=objective_values_of(done[i], self.objective))
-                for i in order]
+        return [done[i] for i in order]
 
     def get_best_trials(self, n: int = 1) -> list[FrozenTrial]:
         """The ``n`` best feasible trials (a trial that misses a constraint is never the best); for
-        a Pareto search, the front first, ordered by the first objective, then the next front."""
-        return [t for t in self._ranked() if self.is_feasible(t)][:n]
+        a Pareto search, the front first, ordered by the first objective, then the next front.
+        Each comes with its ``objective_values`` (only those returned: the display asks for the
+        best after every trial)."""
+        best = [t for t in self._ranked() if self.is_feasible(t)][:n]
+        return [dataclasses.replace(t, objective_values=objective_values_of(t, self.objective)) for t in best]
 
     @property
     def best_trials(self) -> list[FrozenTrial]:
