@@ -47,6 +47,21 @@ class MetricPoint:
     value: float
 
 
+def metrics_at_step(metrics: Mapping[str, tuple[MetricPoint, ...]], step: int | None) -> dict[str, float]:
+    """Each metric's value at ``step``, or its last value where it has none there."""
+    out = {}
+    for name, points in metrics.items():
+        if not points:
+            continue
+        value = points[-1].value
+        for p in reversed(points):
+            if p.step == step:
+                value = p.value
+                break
+        out[name] = value
+    return out
+
+
 @dataclasses.dataclass(frozen=True, slots=True)  # slots: a process caches every trial
 class FrozenTrial:
     """A trial as storage knows it: plain data, JSON-able, read-only.
@@ -87,18 +102,7 @@ class FrozenTrial:
     def metrics_at(self, step: int | None) -> dict[str, float]:
         """Each metric's value at ``step`` (the best step, when None), or its last value where it
         has none there: what the objective and the constraints are read from."""
-        step = self.best_step if step is None else step
-        out = {}
-        for name, points in self.metrics.items():
-            if not points:
-                continue
-            value = points[-1].value
-            for p in reversed(points):
-                if p.step == step:
-                    value = p.value
-                    break
-            out[name] = value
-        return out
+        return metrics_at_step(self.metrics, self.best_step if step is None else step)
 
     def has_finite_score(self) -> bool:
         return self.score is not None and math.isfinite(self.score)

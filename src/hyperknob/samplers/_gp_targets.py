@@ -32,8 +32,8 @@ def scalarised_losses(view: TrialsView, trials: Sequence[FrozenTrial], rng: np.r
     """One loss per trial, lower is better: the score (turned to minimise) for one objective,
     ParEGO's scalarisation with freshly drawn weights for several."""
     if not view.objectives:
-        sign = -1.0 if view.direction == "max" else 1.0
-        return sign * np.array([float(t.score) for t in trials])  # type: ignore[arg-type]
+        column: np.ndarray = view.objective_matrix(trials)[:, 0]
+        return column
     f = view.objective_matrix(trials)
     low, high = np.nanmin(f, axis=0), np.nanmax(f, axis=0)
     scaled = (f - low) / np.where(high > low, high - low, 1.0)

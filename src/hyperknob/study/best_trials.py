@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hyperknob._types import FrozenTrial, TrialStatus
+from hyperknob._types import FrozenTrial, TrialStatus, metrics_at_step
 from hyperknob.constraints import CONSTRAINTS_ATTR, Constraint, ConstraintFunction, violation
 from hyperknob.exceptions import FatalError, FatalValueError
 from hyperknob.objective import MultiObjective, Objective, objective_directions
@@ -77,10 +77,10 @@ class BestTrials:
         """Whether the trial meets every constraint it was given (a trial without any does)."""
         return violation(trial.user_attrs.get(CONSTRAINTS_ATTR)) <= 0
 
-    def _ranked(self) -> list[FrozenTrial]:
-        """Completed trials with a finite score, best first: feasible before infeasible (those by
-        how far they miss), then by the score, or for a Pareto search by front and the first
-        objective; ties: the earlier trial first."""
+    def _ranked(self) -> list[tuple[FrozenTrial, tuple[float, float, float, int]]]:
+        """Completed trials with a finite score, best first, each with its key: (how far it misses
+        the constraints, its score's sort key or for a Pareto search its front among the feasible
+        trials, the first objective, its number); feasible trials first, ties: the earlier trial."""
         done = [t for t in self.get_trials((TrialStatus.COMPLETED,)) if t.has_finite_score()]
         missed = [violation(t.user_attrs.get(CONSTRAINTS_ATTR)) for t in done]
         if self.is_pareto:
@@ -98,28 +98,28 @@ class BestTrials:
         else:
             keys = [(m, self.objective.sort_key(t.score), 0.0, t.number) for t, m in zip(done, missed, strict=True)]
         order = sorted(range(len(done)), key=lambda i: keys[i])
-        return [done[i] for i in order]
+        return [(done[i], keys[i]) for i in order]
+
+    def _with_values(self, trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:
+        return [dataclasses.replace(t, objective_values=objective_values_of(t, self.objective)) for t in trials]
 
     def get_best_trials(self, n: int = 1) -> list[FrozenTrial]:
         """The ``n`` best feasible trials (a trial that misses a constraint is never the best); for
         a Pareto search, the front first, ordered by the first objective, then the next front.
         Each comes with its ``objective_values`` (only those returned: the display asks for the
         best after every trial)."""
-        best = [t for t in self._ranked() if self.is_feasible(t)][:n]
-        return [dataclasses.replace(t, objective_values=objective_values_of(t, self.objective)) for t in best]
+        return self._with_values([t for t, key in self._ranked() if key[0] <= 0][:n])
 
     @property
     def best_trials(self) -> list[FrozenTrial]:
         """The Pareto front: the feasible trials no other feasible trial beats in every objective
         (ordered by the first objective); for one objective, the best trial(s) tied on the score."""
-        ranked = [t for t in self.get_best_trials(len(self.get_trials()) or 1)]
-        if not ranked:
+        feasible = [(t, key) for t, key in self._ranked() if key[0] <= 0]
+        if not feasible:
             return []
         if self.is_pareto:
-            directions = [d for _, d in objective_directions(self.objective)]
-            f = minimising([t.objective_values for t in ranked], directions)
-            return [t for t, r in zip(ranked, nondominated_ranks(f), strict=True) if r == 0]
-        return [t for t in ranked if t.score == ranked[0].score]
+            return self._with_values([t for t, key in feasible if key[1] == 0])
+        return self._with_values([t for t, _ in feasible if t.score == feasible[0][0].score])
 
     @property
     def best_trial(self) -> FrozenTrial:
@@ -154,13 +154,7 @@ class BestTrials:
         search with the reason (it would fail every trial the same way)."""
         if not self.constraints and self.constraint_fn is None:
             return None
-        step = trial.best_step
-        metrics = {}
-        for name in trial.metrics.names():
-            history = trial.metrics.get_history(name)
-            at = [o for o in history if o.step == step] or history[-1:]
-            if at:
-                metrics[name] = at[0].mean()
+        metrics = metrics_at_step(trial.metrics.to_points(), trial.best_step)
         values = [c.value(metrics) for c in self.constraints]
         if self.constraint_fn is not None:
             try:

@@ -262,7 +262,7 @@ class Study(KnownTrials, BestTrials):
         """Whether the study's pruner stops this running trial at its last reported step."""
         if self.pruner is None:
             return False
-        if isinstance(self.objective, MultiObjective) and self.objective.pareto:
+        if isinstance(self.objective, MultiObjective) and self.objective.pareto:  # (narrows the type)
             others_metrics = [(t.status, t.metrics) for t in self.get_trials() if t.number != trial.number]
             return prune_on_front(self.pruner, trial.metrics.to_points(), others_metrics, self.objective)
         curve = objective_curve(trial.metrics.to_points(), self.objective)
