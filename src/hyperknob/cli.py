@@ -7,6 +7,8 @@
     hyperknob pareto PROJECT [--all] [--export front.csv|front.json] [--json]
     hyperknob export PROJECT --format csv|json [--output FILE]
     hyperknob report PROJECT --output report.html [--watch SECONDS]
+    hyperknob importance PROJECT [--method fanova|ped-anova] [--json]
+    hyperknob dashboard [DIR | --storage URL] [--port 8080] [--host 127.0.0.1]
     hyperknob tensorboard PROJECT --logdir DIR
     hyperknob plot PROJECT --kind history|time|curves|importance|parallel|rungs|pareto --output FILE.png
     hyperknob worker module:objective --study NAME [--storage URL | --directory DIR] [--n-trials N]
@@ -398,6 +400,16 @@ def recover(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lazy(module: str) -> Any:
+    """A command whose code (and optional dependencies) loads only when it runs: ``module.run(args,
+    open_study)`` with this module's way of opening a project's study."""
+
+    def run(args: argparse.Namespace) -> int:
+        return int(importlib.import_module(module).run(args, _open_study) or 0)
+
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hyperknob", description="hyperknob: hyperparameter tuning.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -446,6 +458,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--watch", type=float, default=None, metavar="SECONDS",
                    help="rewrite the report every SECONDS while a search runs (the page reloads itself)")
     r.set_defaults(run=report)
+    im = commands.add_parser("importance", help="which hyperparameters matter, with intervals, and what to change next")
+    _reading(im)
+    im.add_argument("--method", choices=["fanova", "ped-anova"], default="fanova",
+                    help="fANOVA (main effects and pairs) or PED-ANOVA (what the top trials share)")
+    im.add_argument("--seed", type=int, default=0)
+    im.set_defaults(run=_lazy("hyperknob.report.importance_command"))
+    db = commands.add_parser("dashboard", help="a live page of every study in a folder or database (127.0.0.1)")
+    db.add_argument("directory", nargs="?", default=".", help="the folder holding project folders (default: .)")
+    db.add_argument("--storage", help="a database URL instead of the SQLite files under DIRECTORY")
+    db.add_argument("--host", default="127.0.0.1", help="the address to serve on (default: 127.0.0.1, this machine only)")
+    db.add_argument("--port", type=int, default=8080)
+    db.set_defaults(run=_lazy("hyperknob.dashboard.command"))
     tb = commands.add_parser("tensorboard", help="TensorBoard HParams: one run per trial (any backend)")
     _reading(tb, json_flag=False)
     tb.add_argument("--logdir", required=True)
