@@ -6,7 +6,8 @@ dropout is fixed at 0.2 as in the TensorFlow tutorial (a fixed-rate Dropout once
 so the main job itself guards it); the study is an SQLite file under runs/hello_world. Then the results are summarised, the
 best model's saved weights are re-evaluated, and the best configuration is retrained from scratch.
 
-Ported from KerasTuner by changing one line: `import keras_tuner as kt` -> `import hyperknob as kt`.
+Ported from KerasTuner by changing one line: `import keras_tuner as kt` -> `import hyperknob as kt`;
+one hyperknob addition, `display=True`, shows the search's live panel while Keras itself is quiet.
 With internet access, `examples/hello_world_mnist.py` is the same search on keras.datasets.mnist.
 """
 
@@ -75,7 +76,8 @@ def main() -> None:
     )
     tuner.search_space_summary()
     stop_early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=3)
-    tuner.search(x_train, y_train, epochs=args.epochs, validation_data=(x_val, y_val), callbacks=[stop_early], verbose=0)
+    tuner.search(x_train, y_train, epochs=args.epochs, validation_data=(x_val, y_val), callbacks=[stop_early], verbose=0,
+                 display=True)  # Keras quiet, hyperknob's live panel on (KerasTuner: verbose decides both)
     tuner.results_summary(3)
 
     best_hp = tuner.get_best_hyperparameters(1)[0]
@@ -89,6 +91,12 @@ def main() -> None:
     history = model.fit(x_train, y_train, epochs=args.epochs, validation_data=(x_val, y_val), callbacks=[stop_early], verbose=0)
     print(f"Retrained from scratch: best val_accuracy={max(history.history['val_accuracy']):.4f} "
           f"after {len(history.history['val_accuracy'])} epochs")
+    project = os.path.join(args.directory, "hello_world")
+    print("\nLook further:")
+    print(f"  hyperknob trials {project}          # every trial as a table")
+    print(f"  hyperknob importance {project}      # which hyperparameters mattered, and what to change")
+    print(f"  hyperknob report {project} -o report.html   # one page with the charts, offline")
+    print(f"  hyperknob dashboard {args.directory}                # a live page of every study, on 127.0.0.1")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,18 @@ def infer_metric_direction(name: str) -> Direction | None:
     return None
 
 
+def closest_metric_name(name: str, known: Sequence[str] | None = None) -> str | None:
+    """The metric name ``name`` most likely misspells (``val_acuracy`` -> ``val_accuracy``), among
+    ``known`` (a trial's logged metrics) or the metric names Keras uses; None when none is close."""
+    import difflib
+
+    if known is None:
+        prefix = next((p for p in ("val_", "weighted_") if name.startswith(p)), "")
+        known = [prefix + n for n in sorted(_MAX_NAMES | _MIN_NAMES)]
+    found = difflib.get_close_matches(name, [k for k in known if k != name], n=1, cutoff=0.8)
+    return found[0] if found else None
+
+
 class Objective:
     """One metric to minimise or maximise, named as the trial reports it (e.g. ``val_accuracy``)."""
 
@@ -197,6 +209,12 @@ def create_objective(objective: Any, pareto: bool = False) -> Objective:
         )
     direction = infer_metric_direction(objective)
     if direction is None:
+        close = closest_metric_name(objective)
+        if close is not None:
+            raise FatalValueError(
+                f'The objective "{objective}" is no metric name hyperknob knows: did you mean "{close}"? '
+                f'A metric of your own needs its direction: hyperknob.Objective("{objective}", direction="max").'
+            )
         raise FatalValueError(
             f'Could not infer whether to minimise or maximise the objective "{objective}". '
             f'Pass it as an Objective, e.g. hyperknob.Objective("{objective}", direction="max").'
@@ -216,6 +234,6 @@ def objective_from_config(config: Mapping[str, Any]) -> Objective:
         return MultiObjective(
             [objective_from_config(c) for c in config["objectives"]], pareto=bool(config.get("pareto", False))
         )
-    if config["name"] == "default_objective":
+    if config["name"] == "default_objective" and config.get("direction", "min") == "min":
         return DefaultObjective()
     return Objective(config["name"], config["direction"])

@@ -248,5 +248,10 @@ class Sampler(abc.ABC):
         """The algorithm in words, for displays and summaries (``"auto"`` says what it chose)."""
         return self.name
 
+    def planned_trials(self) -> int | None:
+        """How many trials the algorithm's own schedule runs (Hyperband knows; a sampler has no
+        end of its own): the displays' budget when the study sets no ``max_trials``."""
+        return None
+
     def exhausted_message(self) -> str:
         return "the search space is exhausted: every configuration has been tried"

@@ -178,6 +178,12 @@ class HyperbandScheduler(Scheduler):
                 )
         return None
 
+    def planned_trials(self) -> int | None:
+        if math.isinf(self.hyperband_iterations):
+            return None
+        per_iteration = sum(self.size(b, r) for b in range(self.num_brackets()) for r in range(b + 1))
+        return per_iteration * int(self.hyperband_iterations)
+
     def exhausted_message(self) -> str:
         if math.isinf(self.hyperband_iterations):
             iterations = ""

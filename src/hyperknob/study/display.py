@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from hyperknob.study.study import Study
     from hyperknob.study.trial import Trial
 
+MAX_TRACEBACK_LINES = 30  # a failed trial's traceback on screen: its first line and its last lines
+
 __all__ = ["ProgressDisplay", "default_callbacks", "format_duration", "format_value"]
 
 
@@ -44,11 +46,14 @@ def _values_text(values: dict[str, Any], limit: int = 8) -> str:
 
 
 class ProgressDisplay(StudyCallback):
-    def __init__(self, n_trials: int | None = None) -> None:
+    def __init__(self, n_trials: int | None = None, live: bool = True) -> None:
         from rich.console import Console
 
         self.console = Console(highlight=False, soft_wrap=True)
         self.n_trials = n_trials
+        # live=False steps aside for another progress display (Keras's bar): a panel redrawn under
+        # a bar that rewrites its own line turns every redraw of the bar into a line of its own.
+        self.live = live
         self._live: Any = None
         self._started = 0.0
         self._durations: list[float] = []
@@ -57,13 +62,16 @@ class ProgressDisplay(StudyCallback):
         self._study: Study | None = None
         self._best: FrozenTrial | None = None
         self._count = 0
+        self._reasons_shown: set[str] = set()
 
     # --- budget and estimates -------------------------------------------------------------------
     def _budget(self, study: Study) -> tuple[int, int | None]:
         done = len([t for t in study.get_trials() if t.status != TrialStatus.RUNNING])
         if self.n_trials is not None:
             return self._count, self.n_trials
-        return done, study.settings.max_trials
+        planned = study.sampler.planned_trials()  # Hyperband's schedule, when it has an end
+        limits = [n for n in (study.settings.max_trials, planned) if n is not None]
+        return done, min(limits) if limits else None
 
     def _eta(self, done: int, total: int | None) -> str:
         if total is None or not self._durations:
@@ -102,7 +110,7 @@ class ProgressDisplay(StudyCallback):
         self._started = time.monotonic()
         best = study.get_best_trials(1)
         self._best = best[0] if best else None
-        if self.console.is_terminal:
+        if self.live and self.console.is_terminal:
             from rich.live import Live
 
             self._live = Live(get_renderable=self._panel, console=self.console, refresh_per_second=2, transient=True)
@@ -147,11 +155,33 @@ class ProgressDisplay(StudyCallback):
             f"elapsed {format_duration(time.monotonic() - self._started)}  ·  left ~{self._eta(done, total)}",
             markup=False,
         )
+        if frozen.status == TrialStatus.FAILED and frozen.message:
+            self._say_failure(frozen)
+
+    def _say_failure(self, frozen: FrozenTrial) -> None:
+        """A failed trial's reason on screen, with its traceback as KerasTuner prints it: the
+        reason is what the user needs to fix the next run, not something to dig out of the study."""
+        from rich.text import Text
+
+        lines = printable(frozen.message or "").rstrip().splitlines()
+        if len(lines) > MAX_TRACEBACK_LINES:
+            cut = len(lines) - MAX_TRACEBACK_LINES
+            lines = [lines[0], f"  ... ({cut} more lines: `hyperknob trials PROJECT --status FAILED`)",
+                     *lines[-(MAX_TRACEBACK_LINES - 1):]]
+        reason = lines[-1] if lines else ""
+        self.console.print(Text.assemble((f"Trial {frozen.trial_id} failed: ", "bold red"), reason))
+        if len(lines) > 1 and reason not in self._reasons_shown:  # one traceback per reason, not per trial
+            self._reasons_shown.add(reason)
+            self.console.print(Text("\n".join(lines), style="dim"))
 
     def on_search_end(self, study: Study) -> None:
         if self._live is not None:
             self._live.stop()
             self._live = None
+        elapsed = format_duration(time.monotonic() - self._started)
+        if study.stop_reason in ("interrupted", "error"):
+            self._say_stopped(study, elapsed)
+            return
         reason = {"budget": "budget reached", "exhausted": study.sampler.exhausted_message(), "timeout": "timeout"}.get(
             study.stop_reason or "", "done"
         )
@@ -163,14 +193,38 @@ class ProgressDisplay(StudyCallback):
         described = study.sampler.describe()
         algorithm = f" Algorithm: {described}." if described != study.sampler.name else ""
         self.console.print(
-            f"Search finished ({reason}) in {format_duration(time.monotonic() - self._started)}; {best}.{algorithm}",
+            f"Search finished ({reason}) in {elapsed}; {best}.{algorithm}",
             markup=False,
         )
         for summary in study.warm_start.summaries if study.warm_start is not None else []:
             self.console.print(f"Warm start from {printable(describe_source(summary))}.", markup=False)
 
 
-def default_callbacks(verbose: int | str, n_trials: int | None = None) -> list[StudyCallback]:
+    def _say_stopped(self, study: Study, elapsed: str) -> None:
+        """A search that did not finish says so, and how to go on: an interruption loses nothing."""
+        kept = len([t for t in study.get_trials() if t.status == TrialStatus.COMPLETED])
+        if self._best:
+            name = printable(study.objective.name)
+            best = f"; best {name}={format_value(self._best.score)} (trial {self._best.trial_id})"
+        else:
+            best = ""
+        if study.stop_reason == "interrupted":
+            self.console.print(
+                f"Search interrupted after {elapsed}: {kept} completed trials are kept{best}. Run the same "
+                "search again to resume it (the interrupted trial runs again).",
+                markup=False,
+            )
+        else:
+            error = study.stop_error
+            first = printable(str(error)).strip().splitlines()[:1] if error is not None else []
+            said = f" ({type(error).__name__}: {first[0]})" if first else ""
+            self.console.print(
+                f"Search stopped by an error after {elapsed}{said}; {kept} completed trials are kept{best}.",
+                markup=False,
+            )
+
+
+def default_callbacks(verbose: int | str, n_trials: int | None = None, live: bool = True) -> list[StudyCallback]:
     if verbose in (0, False, "0", None):
         return []
-    return [ProgressDisplay(n_trials)]
+    return [ProgressDisplay(n_trials, live=live)]

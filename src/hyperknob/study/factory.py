@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hyperknob.objective import objective_from_config
+from hyperknob.objective import Objective, objective_from_config
 from hyperknob.samplers import Sampler
 from hyperknob.schedulers import Pruner, sampler_from_config
 from hyperknob.space.hyperparameters import HyperParameters
@@ -44,6 +44,8 @@ def create_study(
     warm_start: Sequence[Any] | None = None,
     pareto: bool = False,
     constraints: Any = None,
+    direction: str | None = None,
+    study_name: str | None = None,
 ) -> Study:
     """Create a study, or resume the one stored under ``directory/project_name``.
 
@@ -63,7 +65,11 @@ def create_study(
     ``pareto=True`` with a list ``objective`` searches the Pareto front (``study.best_trials``)
     instead of KerasTuner's sum; ``constraints=`` (``Constraint`` bounds on metrics, or a function
     of the trial returning values that must be <= 0) keeps trials that miss them from the best.
+    Optuna's names work too: ``direction="maximize"`` (the returned float is maximised) and
+    ``study_name=`` (the project's name).
     """
+    project_name = _one_name(project_name, study_name)
+    objective = _with_direction(objective, direction)
     project_name = project_name or "untitled_project"
     project_dir = os.path.join(directory or ".", project_name)
     store = open_storage(storage, project_dir, overwrite)
@@ -88,6 +94,30 @@ def create_study(
     if warm_start:
         add_warm_start(study, warm_start)
     return study
+
+
+def _one_name(project_name: str | None, study_name: str | None) -> str | None:
+    if study_name is not None and project_name is not None and study_name != project_name:
+        raise ValueError(f"study_name={study_name!r} and project_name={project_name!r} name the same study: pass one.")
+    return project_name if project_name is not None else study_name
+
+
+def _with_direction(objective: Any, direction: str | None) -> Any:
+    """Optuna's ``direction=``: the objective's direction (a float result, or a metric's name)."""
+    if direction is None:
+        return objective
+    words = {"minimize": "min", "minimise": "min", "min": "min", "maximize": "max", "maximise": "max", "max": "max"}
+    chosen = words.get(str(direction).lower())
+    if chosen is None:
+        raise ValueError(f"direction={direction!r}: use 'minimize' or 'maximize' (or 'min' / 'max').")
+    if objective is None:
+        return None if chosen == "min" else Objective("default_objective", "max")
+    if isinstance(objective, str):
+        return Objective(objective, chosen)
+    raise ValueError(
+        f"direction={direction!r} and objective={objective!r} both set a direction: give the direction inside "
+        'the objective, e.g. hyperknob.Objective("val_loss", "min"), and leave direction= out.'
+    )
 
 
 def load_study(

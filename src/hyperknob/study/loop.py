@@ -97,6 +97,7 @@ def run_loop(
     started = time.monotonic()
     done = 0
     study.stop_reason = None
+    study.stop_error = None
     study._stop_requested = False
     # Retries left over from an interrupted loop belong to a released worker id: their trials
     # are orphans now and are claimed again like any other.
@@ -141,6 +142,13 @@ def run_loop(
                 cb.on_trial_end(study, trial, frozen)
             if frozen.status != TrialStatus.INVALID:
                 done += 1
+    except KeyboardInterrupt:
+        study.stop_reason = "interrupted"
+        raise
+    except Exception as exc:
+        study.stop_reason = "error"
+        study.stop_error = exc
+        raise
     finally:
         heart.stop()
         # The worker id dies with the loop, so a trial this loop left RUNNING (Ctrl-C) is taken

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from hyperknob.exceptions import FatalTypeError, FatalValueError
-from hyperknob.objective import DefaultObjective, MultiObjective, Objective
+from hyperknob.objective import DefaultObjective, MultiObjective, Objective, closest_metric_name
 
 if TYPE_CHECKING:
     from hyperknob.study.trial import Trial
@@ -100,9 +100,11 @@ def _check_objective_in(keys: Any, objective: Objective, where: str, per_epoch: 
     missing = [name for name in objective.metric_names if name not in keys]
     if missing:
         what = "logged each epoch" if per_epoch else "returned"
+        close = {m: c for m in missing if (c := closest_metric_name(m, keys)) is not None}
+        meant = "".join(f" Did you mean {c!r} for {m!r}?" for m, c in close.items())
         raise FatalValueError(
             f"The objective {', '.join(repr(m) for m in missing)} is not among the metrics {what} by {where}: "
-            f"{', '.join(keys) or 'none'}. Set objective= to one of those, or report the missing metric "
+            f"{', '.join(keys) or 'none'}.{meant} Set objective= to one of those, or report the missing metric "
             "(for Keras, a validation metric needs validation_data= or validation_split=)."
         )
 

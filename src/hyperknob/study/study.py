@@ -122,6 +122,7 @@ class Study(KnownTrials, BestTrials):
         self._retry_queue: list[Trial] = []
         self.worker = new_worker_id()
         self.stop_reason: str | None = None
+        self.stop_error: BaseException | None = None  # what ended the last search, when it raised
         self.score_trial_fn: Callable[[Trial], None] | None = None
         self._chosen_algorithm: dict[int, str] = {}  # trial number -> what algorithm="auto" chose
         self.trial_keys = TrialKeyCache()  # tried configurations' keys, kept between proposals

@@ -163,24 +163,31 @@ class BaseTuner:
         """Run trials until the budget is spent or the space is exhausted; arguments go to ``run_trial``.
 
         ``n_workers=N`` runs N worker processes on this machine against the study (each trial in one
-        of them); ``devices_per_worker=k`` gives each its own k GPUs. Both are taken out of the
+        of them); ``devices_per_worker=k`` gives each its own k GPUs. ``display=True`` shows the
+        search's live panel while ``fit`` is quiet (``verbose=0``). These are taken out of the
         arguments passed on."""
         if self._role == "chief":
             self._wait_as_chief()
             return
         n_workers = fit_kwargs.pop("n_workers", 1)
+        display = fit_kwargs.pop("display", None)
         devices_per_worker = fit_kwargs.pop("devices_per_worker", None)
         if n_workers != 1 or devices_per_worker:
             self._search_in_workers(n_workers, devices_per_worker, fit_args, fit_kwargs)
             return
         verbose = 0 if self._in_worker_process else fit_kwargs.get("verbose", 1)
         self.oracle.verbose = verbose
+        # KerasTuner's rule: the search reports what fit reports. display=True shows the search's
+        # live panel while fit stays quiet (verbose=0); display=False silences the search only.
+        shown = 0 if self._in_worker_process else (display if display is not None else verbose)
+        # Keras's progress bar (verbose 1 or "auto") owns the terminal: the display prints lines.
+        live = verbose not in (1, True, "auto")
         self.on_search_begin()
         try:
             self.study.run_loop(
                 self._next_trial,
                 lambda trial: self._execute(trial, fit_args, fit_kwargs),
-                callbacks=default_callbacks(verbose),
+                callbacks=default_callbacks(shown, live=live),
             )
         finally:
             self.oracle._running.clear()

@@ -59,6 +59,7 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
             Sampler; or a
             successive-halving schedule, ``"hyperband"``, ``"asha"`` or ``"bohb"``, over ``resource``.
         n_trials: candidates to evaluate (a grid stops earlier when it is exhausted).
+        n_iter: ``RandomizedSearchCV``'s name for ``n_trials``, accepted so that a port runs.
         scoring, cv, refit, n_jobs, error_score, return_train_score: as in ``GridSearchCV``;
             ``n_jobs`` fits the folds of a candidate in parallel.
         random_state: the study's seed.
@@ -84,6 +85,7 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         *,
         algorithm: Any = "auto",
         n_trials: int = 20,
+        n_iter: int | None = None,
         scoring: Any = None,
         cv: Any = None,
         refit: bool | str | Callable[..., int] = True,
@@ -108,6 +110,7 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.param_distributions = param_distributions
         self.algorithm = algorithm
         self.n_trials = n_trials
+        self.n_iter = n_iter
         self.scoring = scoring
         self.cv = cv
         self.refit = refit
@@ -165,12 +168,24 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         key = self.refit if isinstance(self.refit, str) else next(iter(scorers))
         return scorers, True, key
 
+    def _n_candidates(self) -> int:
+        n_trials = self.n_trials
+        if self.n_iter is not None:
+            if n_trials not in (20, self.n_iter):
+                raise ValueError(
+                    f"n_iter={self.n_iter!r} and n_trials={n_trials!r} name the same budget: pass one of them."
+                )
+            n_trials = self.n_iter
+        if not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1:
+            name = "n_iter" if self.n_iter is not None else "n_trials"
+            raise ValueError(f"{name} must be a positive integer, received {n_trials!r}.")
+        return n_trials
+
     # --- fitting ----------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, *, groups: Any = None, **fit_params: Any) -> HyperSearchCV:
         from hyperknob.study.factory import create_study
 
-        if not isinstance(self.n_trials, int) or self.n_trials < 1:
-            raise ValueError(f"n_trials must be a positive integer, received {self.n_trials!r}.")
+        n_trials = self._n_candidates()
         from sklearn.utils import get_tags
 
         if y is None and get_tags(self.estimator).target_tags.required:
@@ -199,7 +214,7 @@ class HyperSearchCV(MetaEstimatorMixin, BaseEstimator):
         study = create_study(
             self.directory, self.project_name or "hyper_search_cv", storage=storage,
             objective=objective, algorithm=algorithm, seed=self.random_state,
-            max_trials=self.n_trials, hyperparameters=predefined, max_consecutive_failed_trials=None,
+            max_trials=n_trials, hyperparameters=predefined, max_consecutive_failed_trials=None,
             warm_start=self.warm_start, enqueue_defaults=self.enqueue_defaults, pareto=self.pareto,
             constraints=self.constraints,
         )
