@@ -119,3 +119,30 @@ def test_randomized_search_cvs_n_iter():
     assert len(search.cv_results_["params"]) == 3
     with pytest.raises(ValueError, match="name the same budget"):
         HyperSearchCV(DecisionTreeClassifier(), {"max_depth": [1, 2]}, n_iter=3, n_trials=5).fit(x, y)
+
+
+def test_cli_tables_fit_80_columns_and_keep_numbers_whole(tmp_path, monkeypatch, capsys):
+    from hyperknob.cli import main
+
+    def objective(hp, trial):
+        for name in ("units_in_the_first_layer", "learning_rate", "dropout_rate", "optimizer_name"):
+            hp.Float(name, 0.0, 1.0)
+        if trial.number == 2:
+            raise ValueError("could not read [/data/a/rather/long/path/to/the/training/data/train.csv] " * 2)
+        return hp["learning_rate"] * 1234.56789
+
+    study = hk.create_study(str(tmp_path), "wide", max_consecutive_failed_trials=None)
+    study.optimize(objective, n_trials=4, verbose=0)
+    monkeypatch.setenv("COLUMNS", "80")
+    capsys.readouterr()
+    assert main(["trials", "wide", "--directory", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert out.count("COMPLETED") == 3 and out.count("FAILED") == 1  # never wrapped over two lines
+    for trial in study.trials:
+        if trial.score is not None:
+            assert f"{trial.score:.6g}" in out
+    assert main(["summary", "wide", "--directory", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 80 and " s" in out and "trial_time_s" not in out

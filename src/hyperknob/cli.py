@@ -29,9 +29,12 @@ import os
 import runpy
 import sys
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from hyperknob._text import printable
+from hyperknob.report.tables import display_cell
+from hyperknob.report.terminal import print_rows as _print
+from hyperknob.report.terminal import rows_table as _table
 
 __all__ = ["main"]
 
@@ -112,41 +115,6 @@ def _project_files(directory: str) -> dict[str, str]:
     return found
 
 
-def _print(args: argparse.Namespace, data: Any, table: Any = None) -> None:
-    if args.json or table is None:
-        import json
-
-        print(json.dumps(data, indent=1, default=str))
-        return
-    from rich.console import Console
-
-    Console().print(table)
-
-
-def _format(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
-def _table(rows: list[dict[str, Any]], title: str) -> Any:
-    """A rich table of stored data: every title, header and cell is ``Text`` (never parsed as
-    markup) with its control characters shown as escapes (``hyperknob._text.printable``)."""
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=Text(printable(title)), show_lines=False)
-    columns = list(rows[0]) if rows else []
-    for column in columns:
-        justify: Literal["right", "left"] = "right" if column in ("number", "score") else "left"
-        table.add_column(Text(printable(column.removeprefix("param_"))), overflow="fold", justify=justify)
-    for row in rows:
-        table.add_row(*(Text(printable(_format(row[c]))) for c in columns))
-    return table
-
-
 def studies(args: argparse.Namespace) -> int:
     from hyperknob.storage import open_storage
 
@@ -208,7 +176,8 @@ def summary(args: argparse.Namespace) -> int:
 
     study = _open_study(args)
     data = study_summary(study)
-    rows = [{"": key, "value": _format(value)} for key, value in data.items() if key not in ("best", "warm_start")]
+    rows = [{"": key.removesuffix("_s"), "value": display_cell("duration_s" if key.endswith("_time_s") else key, value)}
+            for key, value in data.items() if key not in ("best", "warm_start")]
     rows += [{"": "warm start", "value": describe_source(SourceSummary(**s))} for s in data["warm_start"]]
     if study.is_pareto:  # the score is KerasTuner's sum there: show the front instead
         from hyperknob.report.pareto_view import summary_rows
@@ -216,7 +185,7 @@ def summary(args: argparse.Namespace) -> int:
         rows += [{"": key, "value": value} for key, value in summary_rows(study)]
     elif data["best"]:
         rows.append({"": "best", "value": f"trial {data['best']['trial_id']}: {data['best']['score']:.6g}"})
-        rows += [{"": f"  {k}", "value": _format(v)} for k, v in data["best"]["values"].items()]
+        rows += [{"": f"  {k}", "value": display_cell("", v)} for k, v in data["best"]["values"].items()]
     _print(args, data, _table(rows, f"Study {data['study']}"))
     return 0
 
@@ -467,7 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("dashboard", help="a live page of every study in a folder or database (127.0.0.1)")
     db.add_argument("directory", nargs="?", default=".", help="the folder holding project folders (default: .)")
     db.add_argument("--storage", help="a database URL instead of the SQLite files under DIRECTORY")
-    db.add_argument("--host", default="127.0.0.1", help="the address to serve on (default: 127.0.0.1, this machine only)")
+    db.add_argument("--host", default="127.0.0.1",
+                    help="the address to serve on (default: 127.0.0.1: this machine only)")
     db.add_argument("--port", type=int, default=8080)
     db.set_defaults(run=_lazy("hyperknob.dashboard.command"))
     tb = commands.add_parser("tensorboard", help="TensorBoard HParams: one run per trial (any backend)")

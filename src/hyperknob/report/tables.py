@@ -17,9 +17,54 @@ from hyperknob.study.warm_start import source_summaries
 if TYPE_CHECKING:
     from hyperknob.study.study import Study
 
-__all__ = ["BASE_COLUMNS", "results_dataframe", "study_summary", "trial_rows"]
+__all__ = ["BASE_COLUMNS", "display_cell", "format_seconds", "format_time", "results_dataframe", "study_summary",
+           "trial_rows"]
 
 BASE_COLUMNS = ("number", "trial_id", "status", "score", "best_step", "duration_s", "started", "worker", "message")
+
+
+def format_time(timestamp: float | None) -> str:
+    """A stored time (seconds since the epoch) as people read it: local date and time."""
+    if timestamp is None:
+        return ""
+    import datetime
+
+    return datetime.datetime.fromtimestamp(float(timestamp)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_seconds(seconds: float | None) -> str:
+    """A duration in the unit that reads best: ``0.41 s``, ``12.3 s``, ``4m 05s``, ``2h 01m``."""
+    if seconds is None:
+        return ""
+    seconds = float(seconds)
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def display_cell(column: str, value: Any) -> str:
+    """A ``trial_rows`` cell as a table shows it (the rows themselves keep the stored numbers, for
+    CSV, JSON and pandas): times and durations in words, numbers to 6 significant digits, a dict
+    of objective values as ``name=value`` pairs."""
+    if value is None:
+        return ""
+    if column == "started":
+        return format_time(value)
+    if column in ("duration_s", "duration"):
+        return format_seconds(value)
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={display_cell('', v)}" for k, v in value.items())
+    return str(value)
 
 
 def _first_line(text: str | None) -> str | None:
