@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "schedulers": FOUNDATION | {"space", "samplers"},
     "study": FOUNDATION | {"space", "storage", "samplers", "schedulers"},
     "report": FOUNDATION | CORE,
+    "dashboard": FOUNDATION | CORE | {"report"},
     "executors": FOUNDATION | CORE,
     "testing": FOUNDATION | CORE,
     "hypermodel": FOUNDATION | {"space"},
