@@ -23,7 +23,10 @@ from hyperknob.space.search_space import values_by_walking
 if TYPE_CHECKING:
     from hyperknob.study.study import Study
 
-__all__ = ["AblationStep", "PartialDependence", "ablation_path", "advice", "edge_advice", "partial_dependence"]
+__all__ = [
+    "AblationStep", "PartialDependence", "ablation_path", "ablation_sentences", "advice", "edge_advice",
+    "partial_dependence",
+]
 
 EDGE = 0.1  # the outer tenth of a range (in its unit-cube position, so log ranges by decade)
 N_IMPUTED = 16  # random draws averaged over for a parameter a configuration leaves inactive
@@ -162,7 +165,7 @@ def _show(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else repr(value)
 
 
-def _ablation_sentence(steps: list[AblationStep], target: str) -> list[str]:
+def ablation_sentences(steps: list[AblationStep], target: str) -> list[str]:
     if not steps:
         return ["The best trial uses the defaults: nothing to ablate."]
     total = sum(s.gain for s in steps)
@@ -181,5 +184,5 @@ def advice(study: Study, method: str = "fanova", seed: int = 0) -> list[str]:
     matrix = trial_matrix(study, seed)
     forest = Forest(matrix, seed)
     found = fanova_of_forest(forest) if method == "fanova" else ped_anova_of_matrix(matrix, seed)
-    return [*found.sentences(), *edge_advice(forest, found), *_ablation_sentence(ablation_path(study, seed, forest),
+    return [*found.sentences(), *edge_advice(forest, found), *ablation_sentences(ablation_path(study, seed, forest),
                                                                                  matrix.target)]

@@ -99,6 +99,8 @@ class Importances:
                 out.append(f"`{e.name}` matters most: {e.value:.2f} {what} (90% interval {_pct(e.low, e.high)}).")
             else:
                 out.append(f"`{e.name}` matters too: {e.value:.2f} (interval {_pct(e.low, e.high)}).")
+        if not matters:
+            out.append("No parameter clearly matters yet (every interval reaches down to about 0): run more trials.")
         for e in self.main:
             if e in matters or e.name in negligible:
                 continue

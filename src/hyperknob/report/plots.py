@@ -124,7 +124,6 @@ def _numeric_matrix(study: Study, trials: Sequence[FrozenTrial]) -> tuple[list[s
 # parameters), so the models and pictures below draw on a seeded sample of a long study and show the
 # first parameters of a very wide one, and say so.
 MAX_MODELLED_TRIALS = 2000  # trials the importance forest is fitted to
-MAX_PERMUTED_PARAMETERS = 30  # past this, the forest's impurity importance (permuting each is too slow)
 MAX_DRAWN_TRIALS = 2000  # lines in the parallel-coordinates plot
 MAX_DRAWN_PARAMETERS = 30  # axes of the parallel-coordinates plot, bars of the importance plot
 
@@ -139,44 +138,36 @@ def _sample(trials: list[FrozenTrial], limit: int, seed: int, maximise: bool) ->
     return sorted([*top, *(rest[i] for i in picked)], key=lambda t: t.number)
 
 
+def _fanova(study: Study, seed: int) -> Any:
+    """fANOVA main effects of the study (no pairs: a bar per parameter), with 90% intervals."""
+    from hyperknob.report.fanova import fanova_of_forest
+    from hyperknob.report.forest import Forest, trial_matrix
+
+    return fanova_of_forest(Forest(trial_matrix(study, seed, MAX_MODELLED_TRIALS), seed), max_paired=0)
+
+
 def param_importances(study: Study, seed: int = 0) -> dict[str, float]:
-    """How much each hyperparameter explains the score: permutation importance of a random forest
-    fitted to the completed trials (scikit-learn), normalised to sum to 1. A long study is modelled
-    from ``MAX_MODELLED_TRIALS`` of its trials; a space of more than ``MAX_PERMUTED_PARAMETERS``
-    uses the forest's impurity importance instead of permuting each parameter."""
-    try:
-        from sklearn.ensemble import RandomForestRegressor
-        from sklearn.inspection import permutation_importance
-    except ModuleNotFoundError as exc:
-        raise ModuleNotFoundError("Parameter importance needs scikit-learn: pip install 'hyperknob[sklearn]'.") from exc
-    trials = _sample(_scored(study), MAX_MODELLED_TRIALS, seed, study.direction.value == "max")
-    names, x = _numeric_matrix(study, trials)
-    if len(trials) < 4 or not names:
-        raise ValueError(
-            f"Parameter importance needs at least 4 completed trials and a space; study has {len(trials)}."
-        )
-    x = np.where(np.isnan(x), -1.0, x)  # inactive: a value of its own
-    y = np.array([float(t.score) for t in trials])  # type: ignore[arg-type]
-    forest = RandomForestRegressor(n_estimators=100, min_samples_leaf=2, random_state=seed).fit(x, y)
-    if len(names) > MAX_PERMUTED_PARAMETERS:
-        raw = np.asarray(forest.feature_importances_, dtype=float)
-    else:
-        result = permutation_importance(forest, x, y, n_repeats=5, random_state=seed)
-        raw = np.clip(result.importances_mean, 0.0, None)
-    total = float(raw.sum())
-    shares = raw / total if total > 0 else np.full(len(names), 1.0 / len(names))
-    return dict(sorted(zip(names, map(float, shares), strict=True), key=lambda kv: -kv[1]))
+    """How much each hyperparameter explains the score: its fANOVA main effect (the share of the
+    score's variance it explains alone, over a random forest of the completed trials; scikit-learn),
+    scaled to sum to 1, largest first. ``report.importance`` gives the intervals and the pairs. A
+    long study is modelled from ``MAX_MODELLED_TRIALS`` of its trials (the best tenth always)."""
+    return _fanova(study, seed).as_shares()
 
 
 def plot_param_importances(study: Study, seed: int = 0) -> Any:
+    """The fANOVA main effects as bars, each with its 90% interval (over the forest's trees) as an
+    error bar."""
     plt = _pyplot()
-    importances = param_importances(study, seed)
-    names = list(importances)[:MAX_DRAWN_PARAMETERS][::-1]
-    fig, ax = plt.subplots(figsize=(6, 0.5 + 0.4 * len(names)))
-    ax.barh(names, [importances[n] for n in names], color="C0")
-    ax.set_xlabel("share of the score's variation explained")
-    more = len(importances) - len(names)
-    ax.set_title(f"{study.name}: hyperparameter importance" + (f" (top {len(names)}; {more} more)" if more else ""))
+    found = _fanova(study, seed)
+    shown = found.main[:MAX_DRAWN_PARAMETERS][::-1]
+    fig, ax = plt.subplots(figsize=(6, 0.5 + 0.4 * len(shown)))
+    values = np.array([e.value for e in shown])
+    errors = np.array([[max(e.value - e.low, 0.0) for e in shown], [max(e.high - e.value, 0.0) for e in shown]])
+    ax.barh([_text(e.name) for e in shown], values, xerr=errors.reshape(2, -1), color="C0", ecolor="black", capsize=3)
+    ax.set_xlabel("share of the score's variance explained alone (fANOVA, 90% interval)")
+    more = len(found.main) - len(shown)
+    extra = f" (top {len(shown)}; {more} more)" if more else ""
+    ax.set_title(_text(f"{study.name}: hyperparameter importance") + extra)
     fig.tight_layout()
     return fig
 
