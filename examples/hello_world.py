@@ -96,7 +96,6 @@ def main() -> None:
     print(f"  hyperknob trials {project}          # every trial as a table")
     print(f"  hyperknob importance {project}      # which hyperparameters mattered, and what to change")
     print(f"  hyperknob report {project} -o report.html   # one page with the charts, offline")
-    print(f"  hyperknob dashboard {args.directory}                # a live page of every study, on 127.0.0.1")
 
 
 if __name__ == "__main__":

@@ -146,3 +146,18 @@ def test_cli_tables_fit_80_columns_and_keep_numbers_whole(tmp_path, monkeypatch,
     assert main(["summary", "wide", "--directory", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert max(len(line) for line in out.splitlines()) <= 80 and " s" in out and "trial_time_s" not in out
+
+
+def test_overwrite_removes_the_old_trials_folders(tmp_path):
+    old = tmp_path / "p" / "trial_07"
+    old.mkdir(parents=True)
+    (tmp_path / "p" / "notes.txt").write_text("the user's own file stays")
+
+    def build(hp):
+        return None
+
+    hk.RandomSearch(build, objective="val_loss", max_trials=1, directory=str(tmp_path), project_name="p")
+    assert old.exists()  # resuming keeps them
+    hk.RandomSearch(build, objective="val_loss", max_trials=1, directory=str(tmp_path), project_name="p",
+                    overwrite=True)
+    assert not old.exists() and (tmp_path / "p" / "notes.txt").exists()

@@ -8,7 +8,6 @@
     hyperknob export PROJECT --format csv|json [--output FILE]
     hyperknob report PROJECT --output report.html [--watch SECONDS]
     hyperknob importance PROJECT [--method fanova|ped-anova] [--json]
-    hyperknob dashboard [DIR | --storage URL] [--port 8080] [--host 127.0.0.1]
     hyperknob tensorboard PROJECT --logdir DIR
     hyperknob plot PROJECT --kind history|time|curves|importance|parallel|rungs|pareto --output FILE.png
     hyperknob worker module:objective --study NAME [--storage URL | --directory DIR] [--n-trials N]
@@ -433,13 +432,6 @@ def build_parser() -> argparse.ArgumentParser:
                     help="fANOVA (main effects and pairs) or PED-ANOVA (what the top trials share)")
     im.add_argument("--seed", type=int, default=0)
     im.set_defaults(run=_lazy("hyperknob.report.importance_command"))
-    db = commands.add_parser("dashboard", help="a live page of every study in a folder or database (127.0.0.1)")
-    db.add_argument("directory", nargs="?", default=".", help="the folder holding project folders (default: .)")
-    db.add_argument("--storage", help="a database URL instead of the SQLite files under DIRECTORY")
-    db.add_argument("--host", default="127.0.0.1",
-                    help="the address to serve on (default: 127.0.0.1: this machine only)")
-    db.add_argument("--port", type=int, default=8080)
-    db.set_defaults(run=_lazy("hyperknob.dashboard.command"))
     tb = commands.add_parser("tensorboard", help="TensorBoard HParams: one run per trial (any backend)")
     _reading(tb, json_flag=False)
     tb.add_argument("--logdir", required=True)

@@ -69,7 +69,7 @@ def test_the_main_job_script_runs_small(tmp_path, monkeypatch, capsys):
     assert "Results summary" in out and "Saved best model, re-evaluated" in out and "Retrained from scratch" in out
     # The search is shown while it runs (Keras quiet, the search's display on), and the end says where to look.
     assert out.count(" done in ") == 2 and "Search finished (budget reached)" in out
-    assert "hyperknob dashboard" in out and "hyperknob importance" in out
+    assert "hyperknob importance" in out and "hyperknob report" in out
 
 
 @pytest.mark.parametrize("tuner", ["hyperband", "asha", "bohb"])

@@ -99,6 +99,8 @@ class BaseTuner:
             open_storage(storage, self.project_dir, overwrite), self.project_name, overwrite=overwrite,
             project_dir=self.project_dir,
         )
+        if overwrite:
+            self._remove_old_trial_folders()
         self.study.pruner = make_pruner(pruner)
         self.study.settings.trial_timeout = trial_timeout
         self.study.settings.validate()
@@ -116,6 +118,17 @@ class BaseTuner:
 
     def get_trial_dir(self, trial_id: str) -> str:
         return os.path.join(self.project_dir, f"trial_{trial_id}")
+
+    def _remove_old_trial_folders(self) -> None:
+        """``overwrite=True`` starts afresh: the old trials' folders (checkpoints, logs) go with
+        their records, so that the new trial_00 is not mistaken for the old one."""
+        import shutil
+
+        if not os.path.isdir(self.project_dir):
+            return
+        for entry in os.scandir(self.project_dir):
+            if entry.name.startswith("trial_") and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
 
     # --- the space --------------------------------------------------------------------------------
     def _populate_initial_space(self) -> None:
