@@ -101,3 +101,14 @@ def test_too_few_trials_is_a_clear_error(tmp_path, capsys):
     study.optimize(_linear, n_trials=2, verbose=0)
     assert main(["importance", "few", "--directory", str(tmp_path)]) == 1
     assert "trials" in capsys.readouterr().err
+
+
+def test_the_docs_page_runs_as_written(capsys):
+    import pathlib
+    import re
+
+    page = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "importance.md").read_text()
+    (block,) = re.findall(r"```python\n(.*?)```", page, re.DOTALL)
+    exec(compile(block, "docs/importance.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[0] == "strong" and "matters most" in out
