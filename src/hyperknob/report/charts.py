@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from hyperknob._text import printable
 from hyperknob._types import FrozenTrial, TrialStatus
+from hyperknob.report.tables import best_so_far, format_seconds, scored_trials
 
 if TYPE_CHECKING:
     from hyperknob.study.study import Study
 
 __all__ = [
-    "format_seconds",
-    "format_time",
     "history_figure",
     "importance_figure",
     "learning_curves_figure",
@@ -46,48 +45,12 @@ def plot_text(value: Any) -> str:
     return html.escape(printable(value), quote=False)
 
 
-def format_time(timestamp: float | None) -> str:
-    """Seconds since the epoch as local ``YYYY-MM-DD HH:MM:SS`` ("" for none)."""
-    if timestamp is None:
-        return ""
-    import datetime
-
-    return datetime.datetime.fromtimestamp(float(timestamp)).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def format_seconds(seconds: float | None) -> str:
-    """A duration as people read it: ``0.41 s``, ``12.3 s``, ``4m 05s``, ``2h 01m``."""
-    if seconds is None:
-        return ""
-    seconds = float(seconds)
-    if seconds < 10:
-        return f"{seconds:.2f} s"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
-
-
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
     return {**_BASE_LAYOUT, "title": {"text": plot_text(title), "font": {"size": 14}}, **extra}
 
 
 def _axis(title: str, **extra: Any) -> dict[str, Any]:
     return {"title": {"text": plot_text(title)}, "automargin": True, **extra}
-
-
-def _scored(study: Study) -> list[FrozenTrial]:
-    return [t for t in study.get_trials() if t.status == TrialStatus.COMPLETED and t.has_finite_score()]
-
-
-def _best_so_far(values: Sequence[float], maximise: bool) -> list[float]:
-    out: list[float] = []
-    for v in values:
-        out.append(v if not out else (max(out[-1], v) if maximise else min(out[-1], v)))
-    return out
 
 
 def _objective_title(study: Study) -> str:
@@ -101,7 +64,7 @@ def history_figure(study: Study, over: str = "trials") -> dict[str, Any]:
     "time"``) the seconds since the search started: is the search still improving?"""
     if over not in ("trials", "time"):
         raise ValueError(f"over must be 'trials' or 'time', received {over!r}.")
-    trials = sorted(_scored(study), key=lambda t: (t.datetime_complete or 0.0) if over == "time" else t.number)
+    trials = sorted(scored_trials(study), key=lambda t: (t.datetime_complete or 0.0) if over == "time" else t.number)
     if over == "time":
         start = min((t.datetime_start for t in study.get_trials() if t.datetime_start is not None), default=0.0)
         xs: list[float] = [float((t.datetime_complete or start) - start) for t in trials]
@@ -117,7 +80,7 @@ def history_figure(study: Study, over: str = "trials") -> dict[str, Any]:
          "hovertemplate": "%{text}<extra></extra>", "marker": {"size": 7, "opacity": 0.6, "color": "#1f77b4"},
          "customdata": [t.number for t in trials]},
         {"type": "scatter", "mode": "lines", "name": "best so far", "x": xs,
-         "y": _best_so_far(scores, study.direction.value == "max"), "line": {"shape": "hv", "color": "#d62728"},
+         "y": best_so_far(scores, study.direction.value == "max"), "line": {"shape": "hv", "color": "#d62728"},
          "hoverinfo": "skip"},
     ]
     title = "Best so far over trials" if over == "trials" else "Best so far over time"
@@ -226,7 +189,7 @@ def parallel_figure(study: Study) -> dict[str, Any]:
     score (last), coloured by score: which values do the good trials share? ``figure["trials"]``
     lists each line's trial number, for filtering a table by the axes' brushed ranges."""
     maximise = study.direction.value == "max"
-    scored = _scored(study)
+    scored = scored_trials(study)
     trials = _sample(scored, maximise)
     space = {hp.name: hp for hp in study.space}
     names = list(space)
@@ -380,7 +343,7 @@ def study_charts(study: Study) -> dict[str, dict[str, Any] | None]:
         "pareto": lambda: pareto_figure(study),
     }
     out: dict[str, dict[str, Any] | None] = {}
-    scored = bool(_scored(study))
+    scored = bool(scored_trials(study))
     for name, make in makers.items():
         if not scored and name != "curves":
             out[name] = None

@@ -13,6 +13,7 @@ import numpy as np
 
 from hyperknob._text import printable
 from hyperknob._types import FrozenTrial, TrialStatus
+from hyperknob.report.tables import best_so_far, scored_trials
 
 if TYPE_CHECKING:
     from hyperknob.study.study import Study
@@ -39,22 +40,11 @@ def _pyplot() -> Any:
     return plt
 
 
-def _scored(study: Study) -> list[FrozenTrial]:
-    return [t for t in study.get_trials() if t.status == TrialStatus.COMPLETED and t.has_finite_score()]
-
-
-def _best_so_far(values: Sequence[float], maximise: bool) -> list[float]:
-    out: list[float] = []
-    for v in values:
-        out.append(v if not out else (max(out[-1], v) if maximise else min(out[-1], v)))
-    return out
-
-
 def plot_optimization_history(study: Study, over: str = "trials") -> Any:
     """Each completed trial's score and the best so far, against the trial number or (``over=
     "time"``) the seconds since the search started."""
     plt = _pyplot()
-    trials = sorted(_scored(study), key=lambda t: (t.datetime_complete or 0.0) if over == "time" else t.number)
+    trials = sorted(scored_trials(study), key=lambda t: (t.datetime_complete or 0.0) if over == "time" else t.number)
     maximise = study.direction.value == "max"
     fig, ax = plt.subplots(figsize=(7, 4))
     if trials:
@@ -70,7 +60,7 @@ def plot_optimization_history(study: Study, over: str = "trials") -> Any:
         scores = [float(t.score) for t in trials]  # type: ignore[arg-type]
         # Thousands of points are drawn as one picture inside the SVG, not one element each.
         ax.scatter(xs, scores, s=14, alpha=0.6, label="trial", rasterized=len(xs) > 1000)
-        ax.step(xs, _best_so_far(scores, maximise), where="post", color="C3", label="best so far")
+        ax.step(xs, best_so_far(scores, maximise), where="post", color="C3", label="best so far")
         ax.legend()
     ax.set_ylabel(study.objective.name)
     ax.set_title(f"{study.name}: optimisation history")
@@ -178,7 +168,7 @@ def plot_parallel_coordinates(study: Study) -> Any:
     from matplotlib.collections import LineCollection
 
     plt = _pyplot()
-    scored = _scored(study)
+    scored = scored_trials(study)
     trials = _sample(scored, MAX_DRAWN_TRIALS, 0, study.direction.value == "max")
     names, x = _numeric_matrix(study, trials)
     names, x = names[:MAX_DRAWN_PARAMETERS], x[:, :MAX_DRAWN_PARAMETERS]
@@ -211,7 +201,7 @@ def plot_rungs(study: Study) -> Any:
     """Hyperband / ASHA: each trial's score against the epochs it reached, a line from a promoted
     trial's parent to it."""
     plt = _pyplot()
-    trials = [t for t in _scored(study) if "tuner/epochs" in t.values]
+    trials = [t for t in scored_trials(study) if "tuner/epochs" in t.values]
     if not trials:
         raise ValueError(
             f"Study '{study.name}' has no scheduled trials (tuner/epochs): it did not use Hyperband or ASHA."

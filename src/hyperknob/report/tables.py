@@ -17,10 +17,23 @@ from hyperknob.study.warm_start import source_summaries
 if TYPE_CHECKING:
     from hyperknob.study.study import Study
 
-__all__ = ["BASE_COLUMNS", "display_cell", "format_seconds", "format_time", "results_dataframe", "study_summary",
-           "trial_rows"]
+__all__ = ["BASE_COLUMNS", "best_so_far", "display_cell", "format_seconds", "format_time", "results_dataframe",
+           "scored_trials", "study_summary", "trial_rows"]
 
 BASE_COLUMNS = ("number", "trial_id", "status", "score", "best_step", "duration_s", "started", "worker", "message")
+
+
+def scored_trials(study: Study) -> list[FrozenTrial]:
+    """The completed trials with a finite score: the ones a plot or chart of the score can draw."""
+    return [t for t in study.get_trials() if t.status == TrialStatus.COMPLETED and t.has_finite_score()]
+
+
+def best_so_far(values: Sequence[float], maximise: bool) -> list[float]:
+    """The running best of ``values`` (the highest so far when ``maximise``, else the lowest)."""
+    out: list[float] = []
+    for v in values:
+        out.append(v if not out else (max(out[-1], v) if maximise else min(out[-1], v)))
+    return out
 
 
 def format_time(timestamp: float | None) -> str:
