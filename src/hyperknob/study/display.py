@@ -185,11 +185,7 @@ class ProgressDisplay(StudyCallback):
         reason = {"budget": "budget reached", "exhausted": study.sampler.exhausted_message(), "timeout": "timeout"}.get(
             study.stop_reason or "", "done"
         )
-        if self._best:
-            name = printable(study.objective.name)
-            best = f"best {name}={format_value(self._best.score)} (trial {self._best.trial_id})"
-        else:
-            best = "no completed trial"
+        best = self._best_text(study) or "no completed trial"
         described = study.sampler.describe()
         algorithm = f" Algorithm: {described}." if described != study.sampler.name else ""
         self.console.print(
@@ -200,14 +196,17 @@ class ProgressDisplay(StudyCallback):
             self.console.print(f"Warm start from {printable(describe_source(summary))}.", markup=False)
 
 
+    def _best_text(self, study: Study) -> str:
+        """``best val_accuracy=0.98 (trial 03)``, or "" before any trial completed."""
+        if self._best is None:
+            return ""
+        name = printable(study.objective.name)
+        return f"best {name}={format_value(self._best.score)} (trial {self._best.trial_id})"
+
     def _say_stopped(self, study: Study, elapsed: str) -> None:
         """A search that did not finish says so, and how to go on: an interruption loses nothing."""
         kept = len([t for t in study.get_trials() if t.status == TrialStatus.COMPLETED])
-        if self._best:
-            name = printable(study.objective.name)
-            best = f"; best {name}={format_value(self._best.score)} (trial {self._best.trial_id})"
-        else:
-            best = ""
+        best = f"; {self._best_text(study)}" if self._best else ""
         if study.stop_reason == "interrupted":
             self.console.print(
                 f"Search interrupted after {elapsed}: {kept} completed trials are kept{best}. Run the same "
